@@ -1,0 +1,474 @@
+//! The engine: stream → validate → plan → write → record. It knows the [`Source`] and
+//! [`Sink`] traits, the journal and the hash library's capability tables; it knows no platform.
+
+use crate::io::{ByteProgress, write_ndjson_line};
+use crate::journal::{Journal, JournalBatch, JournalError, Stored};
+use crate::model::{Field, User};
+use crate::outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
+use crate::report::{FormatCount, Mode, Problem, Summary};
+use crate::traits::{Sink, SinkCapabilities, SinkError, Source, WriteItem};
+use crate::validate::{identifier_keys, validate};
+use authferry_hash::Support;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::time::Instant;
+
+/// What to do with a user whose password digest the target cannot verify.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnverifiablePolicy {
+    /// Skip the user, with the format named in the reason (the default: nobody is moved
+    /// with a password that silently stops working).
+    #[default]
+    Skip,
+    /// Move the user without a password; they sign in by reset, OAuth or trickle migration.
+    NoPassword,
+}
+
+pub struct RunOptions {
+    pub mode: Mode,
+    pub batch_size: usize,
+    pub unverifiable: UnverifiablePolicy,
+    /// How many problem records the summary keeps.
+    pub max_problems: usize,
+    /// NDJSON log of every failed or skipped record: number, source id, reason. Never a secret.
+    pub failures: Option<Box<dyn Write + Send>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            mode: Mode::Migrate,
+            batch_size: 2000,
+            unverifiable: UnverifiablePolicy::Skip,
+            max_problems: 20,
+            failures: None,
+        }
+    }
+}
+
+/// Progress after each batch, for a progress bar or periodic lines.
+#[derive(Clone, Debug)]
+pub struct Progress<'a> {
+    pub summary: &'a Summary,
+    pub bytes: Option<(u64, u64)>,
+    pub elapsed: std::time::Duration,
+}
+
+pub trait Observer {
+    fn progress(&mut self, _p: &Progress<'_>) {}
+}
+
+/// An observer that shows nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error("cannot write the failure log: {0}")]
+    FailureLog(std::io::Error),
+}
+
+/// A record that passed every check and goes to the sink.
+struct Ready {
+    seq: u64,
+    user: User,
+    resumed: bool,
+}
+
+/// Runs a migration (or a plan) to the end of the source. Per-record problems are outcomes in
+/// the summary; an `Err` means the run could not go on (the journal or the target failed) and
+/// everything acknowledged so far is in the journal.
+pub fn run(
+    source: Box<dyn Source>,
+    sink: &mut dyn Sink,
+    journal: &mut Journal,
+    mut opts: RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<Summary, EngineError> {
+    let start = Instant::now();
+    let mut summary = Summary::new(opts.mode, source.describe(), sink.describe());
+    let caps = sink.capabilities();
+    if opts.mode == Mode::Migrate {
+        sink.prepare()?;
+    }
+    let progress = source.progress();
+    let rx = spawn_reader(source, opts.batch_size.max(1) * 2);
+    let default_created = journal.started_at();
+    let mut seq = 0u64;
+    let mut no_password = 0u64;
+    let mut stopped = None;
+
+    loop {
+        let mut items: Vec<(u64, Result<User, RecordError>)> = Vec::with_capacity(opts.batch_size);
+        while items.len() < opts.batch_size.max(1) {
+            match rx.recv() {
+                Ok(item) => {
+                    seq += 1;
+                    let fatal = matches!(&item, Err(e) if e.fatal);
+                    if fatal {
+                        stopped = item.err();
+                        break;
+                    }
+                    items.push((seq, item));
+                }
+                Err(_) => break,
+            }
+        }
+        if items.is_empty() {
+            break;
+        }
+        summary.records += items.len() as u64;
+        let first = items[0].0;
+        let last = items[items.len() - 1].0;
+        let stored: HashMap<u64, Stored> = journal.states(first, last)?.into_iter().collect();
+
+        let mut ready: Vec<Ready> = Vec::with_capacity(items.len());
+        let mut batch = journal.batch()?;
+        for (seq, item) in items {
+            match stored.get(&seq) {
+                Some(Stored::Done(State::Migrated | State::AlreadyPresent)) => {
+                    summary.counts.add(State::AlreadyPresent);
+                    continue;
+                }
+                _ => {}
+            }
+            let resumed = matches!(stored.get(&seq), Some(Stored::Pending));
+            let mut user = match item {
+                Ok(u) => u,
+                Err(e) => {
+                    let reason = e.to_reason();
+                    finish_record(
+                        &mut summary,
+                        &mut opts,
+                        &mut batch,
+                        seq,
+                        e.source_id.as_deref(),
+                        State::Failed,
+                        Some(&reason),
+                        None,
+                    )?;
+                    continue;
+                }
+            };
+            match admit(&mut user, sink, &caps, &opts, &mut summary) {
+                Ok(dropped_password) => no_password += dropped_password as u64,
+                Err((state, reason)) => {
+                    finish_record(
+                        &mut summary,
+                        &mut opts,
+                        &mut batch,
+                        seq,
+                        Some(&user.source_id),
+                        state,
+                        Some(&reason),
+                        None,
+                    )?;
+                    continue;
+                }
+            }
+            let keys = identifier_keys(&user);
+            let raw: Vec<[u8; 16]> = keys.iter().map(|(k, _)| *k).collect();
+            if let Some((holder, holder_id, index)) = batch.claim(seq, &raw)? {
+                let reason = Reason::new(
+                    ReasonCode::DuplicateInExport,
+                    format!(
+                        "{} duplicates record #{holder}{}",
+                        keys[index].1,
+                        holder_id.map(|h| format!(" ({h})")).unwrap_or_default()
+                    ),
+                );
+                finish_record(
+                    &mut summary,
+                    &mut opts,
+                    &mut batch,
+                    seq,
+                    Some(&user.source_id),
+                    State::Skipped,
+                    Some(&reason),
+                    None,
+                )?;
+                continue;
+            }
+            if user.created_at.is_none() {
+                user.created_at = Some(default_created);
+            }
+            count_dropped(&user, &caps, &mut summary);
+            // (A plan writes to a throw-away journal, so it records the same way.)
+            batch.pending(seq, &user.source_id)?;
+            ready.push(Ready { seq, user, resumed });
+        }
+        // The pending marks are durable before anything is sent.
+        batch.commit()?;
+
+        match opts.mode {
+            Mode::Migrate => {
+                let items: Vec<WriteItem<'_>> = ready
+                    .iter()
+                    .map(|r| WriteItem {
+                        user: &r.user,
+                        resumed: r.resumed,
+                    })
+                    .collect();
+                let outcomes = if items.is_empty() {
+                    Vec::new()
+                } else {
+                    sink.write_batch(&items)?
+                };
+                assert_eq!(
+                    outcomes.len(),
+                    ready.len(),
+                    "sink {} returned a wrong number of outcomes",
+                    sink.describe()
+                );
+                let mut batch = journal.batch()?;
+                for (r, outcome) in ready.iter().zip(outcomes) {
+                    let sid = Some(r.user.source_id.as_str());
+                    match outcome {
+                        WriteOutcome::Migrated { target_id } => finish_record(
+                            &mut summary,
+                            &mut opts,
+                            &mut batch,
+                            r.seq,
+                            sid,
+                            State::Migrated,
+                            None,
+                            Some(&target_id),
+                        )?,
+                        WriteOutcome::Skipped { reason, target_id } => finish_record(
+                            &mut summary,
+                            &mut opts,
+                            &mut batch,
+                            r.seq,
+                            sid,
+                            State::Skipped,
+                            Some(&reason),
+                            target_id.as_deref(),
+                        )?,
+                        WriteOutcome::Failed { reason } => finish_record(
+                            &mut summary,
+                            &mut opts,
+                            &mut batch,
+                            r.seq,
+                            sid,
+                            State::Failed,
+                            Some(&reason),
+                            None,
+                        )?,
+                    }
+                }
+                batch.commit()?;
+            }
+            Mode::Plan => {
+                let users: Vec<&User> = ready.iter().map(|r| &r.user).collect();
+                let existing = if users.is_empty() {
+                    Vec::new()
+                } else {
+                    sink.find_existing(&users)?
+                };
+                let mut batch = journal.batch()?;
+                for (r, ex) in ready.iter().zip(existing) {
+                    let sid = Some(r.user.source_id.as_str());
+                    match ex {
+                        None => finish_record(
+                            &mut summary,
+                            &mut opts,
+                            &mut batch,
+                            r.seq,
+                            sid,
+                            State::Migrated,
+                            None,
+                            None,
+                        )?,
+                        Some(e) => {
+                            let reason = Reason::new(
+                                ReasonCode::ExistsInTarget,
+                                format!(
+                                    "{} already in the target as user {}",
+                                    e.identifier, e.target_id
+                                ),
+                            );
+                            finish_record(
+                                &mut summary,
+                                &mut opts,
+                                &mut batch,
+                                r.seq,
+                                sid,
+                                State::Skipped,
+                                Some(&reason),
+                                None,
+                            )?
+                        }
+                    }
+                }
+                batch.commit()?;
+            }
+        }
+        summary.elapsed_seconds = start.elapsed().as_secs_f64();
+        observer.progress(&Progress {
+            summary: &summary,
+            bytes: progress
+                .as_ref()
+                .map(|p: &ByteProgress| (p.read(), p.total)),
+            elapsed: start.elapsed(),
+        });
+        if stopped.is_some() {
+            break;
+        }
+    }
+
+    if let Some(e) = stopped {
+        summary.aborted = Some(format!(
+            "the source could not be read past record {seq}: {e}"
+        ));
+    }
+    if no_password > 0 {
+        summary.notes.push(format!(
+            "{no_password} users were moved without their password (the target cannot verify their digest): \
+             they need a password reset or a trickle migration."
+        ));
+    }
+    if opts.mode == Mode::Migrate {
+        let notes = sink.finish()?;
+        summary.notes.extend(notes);
+    }
+    if let Some(w) = opts.failures.as_mut() {
+        w.flush().map_err(EngineError::FailureLog)?;
+    }
+    summary.elapsed_seconds = start.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// The reader runs on its own thread so that parsing overlaps validation and writing; the
+/// bounded channel is the backpressure.
+fn spawn_reader(
+    mut source: Box<dyn Source>,
+    capacity: usize,
+) -> std::sync::mpsc::Receiver<Result<User, RecordError>> {
+    let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
+    std::thread::Builder::new()
+        .name("source".into())
+        .spawn(move || {
+            while let Some(item) = source.next_user() {
+                let fatal = matches!(&item, Err(e) if e.fatal);
+                if tx.send(item).is_err() || fatal {
+                    break;
+                }
+            }
+        })
+        .expect("spawn source thread");
+    rx
+}
+
+/// Generic rules, the target's own requirements and the password policy. On success returns
+/// whether the password was dropped under `--unverifiable no-password`.
+fn admit(
+    user: &mut User,
+    sink: &dyn Sink,
+    caps: &SinkCapabilities,
+    opts: &RunOptions,
+    summary: &mut Summary,
+) -> Result<bool, (State, Reason)> {
+    validate(user).map_err(|r| (State::Failed, r))?;
+    sink.check(user).map_err(|r| (State::Failed, r))?;
+    let Some(pw) = &user.password else {
+        return Ok(false);
+    };
+    let prepared = authferry_hash::prepare_for_target(
+        caps.password_target,
+        pw.hasher.as_deref(),
+        pw.digest.expose(),
+    );
+    let (format_name, support, why) = match &prepared {
+        Ok(p) => (p.format.name().to_string(), p.support, None),
+        Err(e) => (
+            match &pw.hasher {
+                Some(h) => format!("unrecognised ({h})"),
+                None => "unrecognised".to_string(),
+            },
+            Support::Unverifiable,
+            Some(e.to_string()),
+        ),
+    };
+    let entry = summary
+        .hash_formats
+        .entry(format_name.clone())
+        .or_insert(FormatCount { users: 0, support });
+    entry.users += 1;
+    if support != Support::Unverifiable {
+        if let Ok(authferry_hash::Prepared {
+            reencoded: Some((digest, hasher)),
+            ..
+        }) = prepared
+        {
+            let pw = user.password.as_mut().expect("checked above");
+            pw.digest = crate::model::Secret::new(digest);
+            pw.hasher = hasher;
+        }
+        return Ok(false);
+    }
+    match opts.unverifiable {
+        UnverifiablePolicy::NoPassword => {
+            user.password = None;
+            Ok(true)
+        }
+        UnverifiablePolicy::Skip => Err((
+            State::Skipped,
+            Reason::new(
+                ReasonCode::UnverifiableHash,
+                match why {
+                    Some(w) => format!(
+                        "field `password`: {w}; the target cannot verify it (use --unverifiable no-password to move the user without it)"
+                    ),
+                    None => format!(
+                        "field `password`: {format_name} digests cannot be verified by {} (use --unverifiable no-password to move the user without it)",
+                        caps.password_target
+                    ),
+                },
+            ),
+        )),
+    }
+}
+
+fn count_dropped(user: &User, caps: &SinkCapabilities, summary: &mut Summary) {
+    let holds: BTreeSet<Field> = caps.holds.iter().copied().collect();
+    for f in user.present_fields() {
+        if !holds.contains(&f) {
+            *summary
+                .dropped_fields
+                .entry(f.name().to_string())
+                .or_insert(0) += 1;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_record(
+    summary: &mut Summary,
+    opts: &mut RunOptions,
+    batch: &mut JournalBatch<'_>,
+    seq: u64,
+    source_id: Option<&str>,
+    state: State,
+    reason: Option<&Reason>,
+    target_id: Option<&str>,
+) -> Result<(), EngineError> {
+    summary.counts.add(state);
+    batch.outcome(seq, source_id, state, reason, target_id)?;
+    if let Some(reason) = reason {
+        *summary.reasons.entry(reason.code).or_insert(0) += 1;
+        if summary.problems.len() < opts.max_problems {
+            summary
+                .problems
+                .push(Problem::new(seq, source_id, state, reason));
+        }
+        if let Some(w) = opts.failures.as_mut() {
+            write_ndjson_line(w, &Problem::new(seq, source_id, state, reason))
+                .map_err(EngineError::FailureLog)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,380 @@
+//! Files: reading exports with progress, writing user data privately, streaming JSON.
+
+use serde::de::DeserializeOwned;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes read out of a known total, shared between a source's reader and the progress display.
+#[derive(Clone, Debug, Default)]
+pub struct ByteProgress {
+    read: Arc<AtomicU64>,
+    pub total: u64,
+}
+
+impl ByteProgress {
+    pub fn read(&self) -> u64 {
+        self.read.load(Ordering::Relaxed)
+    }
+}
+
+/// A reader that counts what passes through it into a [`ByteProgress`].
+pub struct CountingReader<R> {
+    inner: R,
+    progress: ByteProgress,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Opens an export for streaming, with a byte counter for the ETA.
+pub fn open_counted(path: &Path) -> io::Result<(BufReader<CountingReader<File>>, ByteProgress)> {
+    let file = File::open(path)?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let progress = ByteProgress {
+        read: Arc::new(AtomicU64::new(0)),
+        total,
+    };
+    let reader = CountingReader {
+        inner: file,
+        progress: progress.clone(),
+    };
+    Ok((BufReader::with_capacity(256 * 1024, reader), progress))
+}
+
+/// Creates (or truncates) a file that will hold user data, readable by its owner only.
+/// The mode is set at creation, so there is no moment when the file is world-readable.
+pub fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path)?;
+    restrict_permissions(path)?;
+    Ok(file)
+}
+
+/// Makes an existing file owner-only (a file created by another library, such as SQLite).
+pub fn restrict_permissions(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+/// Makes sure a SQLite database file exists with mode 0600 before SQLite opens it, so that
+/// SQLite's own file (and its -wal/-shm, which copy the main file's mode) is never readable
+/// by others.
+pub fn precreate_private(path: &Path) -> io::Result<()> {
+    if !path.exists() {
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        match opts.open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Items of a JSON export read one at a time: either a top-level array (`[{…},{…}]`, or an
+/// object whose `key` field is that array, e.g. `{"users": […]}`) or NDJSON (one value a
+/// line). Memory stays bounded by one item whatever the file size.
+///
+/// An item that does not deserialise as `T` is reported with its position and the rest
+/// continue; broken JSON syntax ends the stream with a fatal error (the parser cannot find the
+/// next item boundary).
+pub struct JsonItems<T> {
+    rx: std::sync::mpsc::Receiver<JsonItem<T>>,
+}
+
+pub enum JsonItem<T> {
+    Item(T),
+    /// A well-formed value that is not a valid `T`: (position, message, the raw value).
+    Invalid(u64, String, serde_json::Value),
+    /// The file cannot be read further.
+    Fatal(String),
+}
+
+impl<T: DeserializeOwned + Send + 'static> JsonItems<T> {
+    pub fn new<R: BufRead + Send + 'static>(
+        mut reader: R,
+        wrapper_key: Option<&'static str>,
+    ) -> Self {
+        // Parsing runs on its own thread and hands items over a small bounded channel: the
+        // array visitor of serde cannot yield, and the channel gives backpressure.
+        let (tx, rx) = std::sync::mpsc::sync_channel(1024);
+        std::thread::Builder::new()
+            .name("json-reader".into())
+            .spawn(move || {
+                let first = match first_significant_byte(&mut reader) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        let _ = tx.send(JsonItem::Fatal(format!("cannot read: {e}")));
+                        return;
+                    }
+                };
+                let result = match first {
+                    None => Ok(()),
+                    Some(b'[') => stream_array(reader, &tx),
+                    Some(b'{')
+                        if wrapper_key.is_some()
+                            && looks_wrapped(&mut reader, wrapper_key.unwrap()) =>
+                    {
+                        stream_wrapped(reader, wrapper_key.unwrap(), &tx)
+                    }
+                    Some(_) => stream_lines(reader, &tx),
+                };
+                if let Err(msg) = result {
+                    let _ = tx.send(JsonItem::Fatal(msg));
+                }
+            })
+            .expect("spawn json reader thread");
+        JsonItems { rx }
+    }
+}
+
+impl<T> Iterator for JsonItems<T> {
+    type Item = JsonItem<T>;
+    fn next(&mut self) -> Option<JsonItem<T>> {
+        self.rx.recv().ok()
+    }
+}
+
+fn first_significant_byte<R: BufRead>(r: &mut R) -> io::Result<Option<u8>> {
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        // Skip a UTF-8 BOM and whitespace.
+        let mut skip = 0;
+        if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            skip = 3;
+        }
+        while skip < buf.len() && buf[skip].is_ascii_whitespace() {
+            skip += 1;
+        }
+        if skip < buf.len() {
+            let b = buf[skip];
+            r.consume(skip);
+            return Ok(Some(b));
+        }
+        let n = buf.len();
+        r.consume(n);
+    }
+}
+
+/// Peeks (without consuming) whether the object starting here has `"key"` as an array field
+/// near its start; otherwise the file is NDJSON whose first line is an object.
+fn looks_wrapped<R: BufRead>(r: &mut R, key: &str) -> bool {
+    match r.fill_buf() {
+        Ok(buf) => {
+            let head = &buf[..buf.len().min(4096)];
+            let text = String::from_utf8_lossy(head);
+            let first_line = text.lines().next().unwrap_or("");
+            // NDJSON's first line is a complete object; a wrapper's first line is not.
+            let pattern = format!("\"{key}\"");
+            text.contains(&pattern)
+                && serde_json::from_str::<serde_json::Value>(first_line).is_err()
+        }
+        Err(_) => false,
+    }
+}
+
+fn send_value<T: DeserializeOwned>(
+    pos: u64,
+    value: serde_json::Value,
+    tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
+) -> bool {
+    let item = match T::deserialize(&value) {
+        Ok(t) => JsonItem::Item(t),
+        Err(e) => JsonItem::Invalid(pos, e.to_string(), value),
+    };
+    tx.send(item).is_ok()
+}
+
+fn stream_lines<T: DeserializeOwned, R: BufRead>(
+    reader: R,
+    tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
+) -> Result<(), String> {
+    let mut pos = 0u64;
+    for (lineno, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot read line {}: {e}", lineno + 1))?;
+        let trimmed = line.trim().trim_start_matches('\u{feff}');
+        if trimmed.is_empty() {
+            continue;
+        }
+        pos += 1;
+        match serde_json::from_str::<serde_json::Value>(trimmed) {
+            Ok(v) => {
+                if !send_value(pos, v, tx) {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                // One bad line in NDJSON does not hide the next: report and go on.
+                let msg = format!("line {} is not JSON ({})", lineno + 1, e);
+                if tx
+                    .send(JsonItem::Invalid(pos, msg, serde_json::Value::Null))
+                    .is_err()
+                {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+struct ArrayVisitor<'a, T> {
+    tx: &'a std::sync::mpsc::SyncSender<JsonItem<T>>,
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for ArrayVisitor<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array of users")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut pos = 0u64;
+        while let Some(v) = seq.next_element::<serde_json::Value>()? {
+            pos += 1;
+            if !send_value(pos, v, self.tx) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct ArraySeed<'a, T>(&'a std::sync::mpsc::SyncSender<JsonItem<T>>);
+
+impl<'de, T: DeserializeOwned> serde::de::DeserializeSeed<'de> for ArraySeed<'_, T> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(ArrayVisitor { tx: self.0 })
+    }
+}
+
+fn stream_array<T: DeserializeOwned, R: BufRead>(
+    reader: R,
+    tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
+) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    serde::de::DeserializeSeed::deserialize(ArraySeed(tx), &mut de)
+        .map_err(|e| format!("broken JSON array: {e}"))
+}
+
+struct WrapperVisitor<'a, T> {
+    key: &'static str,
+    tx: &'a std::sync::mpsc::SyncSender<JsonItem<T>>,
+}
+
+impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for WrapperVisitor<'_, T> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "an object with a `{}` array", self.key)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key::<String>()? {
+            if k == self.key {
+                map.next_value_seed(ArraySeed(self.tx))?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn stream_wrapped<T: DeserializeOwned, R: BufRead>(
+    reader: R,
+    key: &'static str,
+    tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
+) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    serde::Deserializer::deserialize_map(&mut de, WrapperVisitor { key, tx })
+        .map_err(|e| format!("broken JSON: {e}"))
+}
+
+/// Writes one JSON value per line.
+pub fn write_ndjson_line<W: Write, T: serde::Serialize>(w: &mut W, value: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, value)?;
+    w.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Item {
+        id: u32,
+    }
+
+    fn collect(text: &str, key: Option<&'static str>) -> Vec<String> {
+        JsonItems::<Item>::new(Cursor::new(text.as_bytes().to_vec()), key)
+            .map(|i| match i {
+                JsonItem::Item(it) => format!("ok {}", it.id),
+                JsonItem::Invalid(p, _, _) => format!("invalid {p}"),
+                JsonItem::Fatal(_) => "fatal".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reads_array_ndjson_and_wrapper() {
+        assert_eq!(
+            collect("\u{feff} [ {\"id\":1}, {\"id\":\"x\"}, {\"id\":3} ]", None),
+            ["ok 1", "invalid 2", "ok 3"]
+        );
+        assert_eq!(
+            collect("{\"id\":1}\r\n\r\n{\"id\":2}\nnot json\n{\"id\":4}\n", None),
+            ["ok 1", "ok 2", "invalid 3", "ok 4"]
+        );
+        assert_eq!(
+            collect(
+                "{\n \"meta\": {\"a\": [1]},\n \"users\": [{\"id\":7}]\n}",
+                Some("users")
+            ),
+            ["ok 7"]
+        );
+        assert_eq!(collect("[{\"id\":1}, {\"id\":", None), ["ok 1", "fatal"]);
+        assert!(collect("   ", None).is_empty());
+    }
+
+    #[test]
+    fn private_file_is_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        create_private_file(&p).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The two contracts a platform implements. A platform is a module that provides a [`Source`],
+//! a [`Sink`], or both; the engine only ever sees these traits.
+
+use crate::io::ByteProgress;
+use crate::model::{Field, User};
+use crate::outcome::{Reason, RecordError, WriteOutcome};
+use std::fmt;
+
+/// A stream of users read from an export or a live platform, in a stable order: the engine
+/// numbers records by position, and resuming relies on the same file giving the same order.
+pub trait Source: Send {
+    /// One line for people: what is being read (no secrets, no passwords in URLs).
+    fn describe(&self) -> String;
+    /// The next record; `None` at the end. A record the source cannot read comes back as an
+    /// error naming the record and field; the engine fails that record and asks for the next.
+    fn next_user(&mut self) -> Option<Result<User, RecordError>>;
+    /// Bytes read so far out of the total, when the source is a file (for the ETA).
+    fn progress(&self) -> Option<ByteProgress> {
+        None
+    }
+}
+
+/// What a target can hold, as data the engine and the plan read.
+#[derive(Clone, Debug)]
+pub struct SinkCapabilities {
+    /// The canonical fields the target keeps; the rest are reported as dropped.
+    pub holds: Vec<Field>,
+    /// This target's name in `authferry_hash`'s capability table.
+    pub password_target: &'static str,
+}
+
+/// An identifier already taken in the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Existing {
+    pub target_id: String,
+    /// The target row has this record's own id (kept ids): with a pending journal entry
+    /// it is this record, written before a crash.
+    pub same_id: bool,
+    /// Which identifier collided (`id`, `email`, `username`, `phone`), for the reason text.
+    pub identifier: &'static str,
+}
+
+/// One record handed to [`Sink::write_batch`].
+#[derive(Debug)]
+pub struct WriteItem<'a> {
+    pub user: &'a User,
+    /// The journal shows an earlier attempt of this record that may have reached the target
+    /// before a crash: a target row with this record's id is then its own, and counts as
+    /// migrated rather than as a conflict.
+    pub resumed: bool,
+}
+
+/// A target. `write_batch` must be idempotent per record (keyed by the record's id in the
+/// target), because the engine re-sends a batch whose outcome a crash left unknown.
+pub trait Sink: Send {
+    fn describe(&self) -> String;
+    fn capabilities(&self) -> SinkCapabilities;
+    /// What this target needs of a user beyond the generic rules (Better Auth: an email).
+    fn check(&self, user: &User) -> Result<(), Reason>;
+    /// Creates the target's tables when absent; refuses an incompatible existing schema.
+    /// Never called by `plan`, which must not change the target.
+    fn prepare(&mut self) -> Result<(), SinkError>;
+    /// Read-only: for each user, the first identifier already taken in the target.
+    fn find_existing(&mut self, users: &[&User]) -> Result<Vec<Option<Existing>>, SinkError>;
+    /// Writes the batch (in one transaction where the target has them) and returns one
+    /// outcome per item, in order. An `Err` means nothing of the batch is known written.
+    fn write_batch(&mut self, batch: &[WriteItem<'_>]) -> Result<Vec<WriteOutcome>, SinkError>;
+    /// After the last batch: notes for the person running the migration.
+    fn finish(&mut self) -> Result<Vec<String>, SinkError> {
+        Ok(Vec::new())
+    }
+}
+
+/// A sink-level failure that stops the run (the target is unreachable or refuses the schema).
+/// Per-record problems are [`WriteOutcome`]s, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot connect to the target: {0}")]
+    Connect(String),
+    #[error("the target's schema is not compatible: {0}")]
+    Schema(String),
+    #[error("the target failed: {0}")]
+    Backend(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl SinkError {
+    pub fn backend(e: impl fmt::Display) -> Self {
+        SinkError::Backend(e.to_string())
+    }
+}
