@@ -238,6 +238,16 @@ pub fn run(
                             None,
                             Some(&target_id),
                         )?,
+                        WriteOutcome::AlreadyPresent { target_id } => finish_record(
+                            &mut summary,
+                            &mut opts,
+                            &mut batch,
+                            r.seq,
+                            sid,
+                            State::AlreadyPresent,
+                            None,
+                            Some(&target_id),
+                        )?,
                         WriteOutcome::Skipped { reason, target_id } => finish_record(
                             &mut summary,
                             &mut opts,

@@ -173,6 +173,11 @@ pub enum WriteOutcome {
     Migrated {
         target_id: String,
     },
+    /// The target already holds this very record (same id and same primary identifier) and it
+    /// was not written by an interrupted attempt of this journal: a re-run without the journal.
+    AlreadyPresent {
+        target_id: String,
+    },
     Skipped {
         reason: Reason,
         target_id: Option<String>,
