@@ -1,1 +1,49 @@
-fn main() {}
+//! The `authferry` binary: parses flags, runs one command, reports errors once and maps the
+//! outcome to the exit code (0 all done, 3 some records failed, 2 usage, 1 could not run).
+//! Everything else lives in the library crates.
+
+mod args;
+mod commands;
+mod progress;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// A mistake in how authferry was called (exit 2), as opposed to a failure while running (1).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let result = match cli.command {
+        args::Command::Migrate(a) => commands::migrate::migrate(a),
+        args::Command::Plan(a) => commands::migrate::plan(a),
+        args::Command::Idmap(args::IdmapCommand::Export(a)) => commands::idmap::export(a).map(|()| 0),
+        args::Command::Emit(e) => commands::emit::emit(e).map(|()| 0),
+        args::Command::Bench(a) => commands::bench::bench(a).map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(err) => {
+            if let Some(usage) = err.downcast_ref::<UsageError>() {
+                eprintln!("authferry: {usage}");
+                return ExitCode::from(2);
+            }
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            eprintln!("authferry: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

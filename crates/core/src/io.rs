@@ -108,7 +108,8 @@ pub struct JsonItems<T> {
 
 pub enum JsonItem<T> {
     Item(T),
-    /// A well-formed value that is not a valid `T`: (position, message, the raw value).
+    /// A value that is not a valid `T`: (position, message naming where — `line N` in NDJSON,
+    /// `item N` in an array — and what, the raw value or `Null` when it was not JSON).
     Invalid(u64, String, serde_json::Value),
     /// The file cannot be read further.
     Fatal(String),
@@ -202,12 +203,13 @@ fn looks_wrapped<R: BufRead>(r: &mut R, key: &str) -> bool {
 
 fn send_value<T: DeserializeOwned>(
     pos: u64,
+    place: &str,
     value: serde_json::Value,
     tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
 ) -> bool {
     let item = match T::deserialize(&value) {
         Ok(t) => JsonItem::Item(t),
-        Err(e) => JsonItem::Invalid(pos, e.to_string(), value),
+        Err(e) => JsonItem::Invalid(pos, format!("{place}: {e}"), value),
     };
     tx.send(item).is_ok()
 }
@@ -226,13 +228,13 @@ fn stream_lines<T: DeserializeOwned, R: BufRead>(
         pos += 1;
         match serde_json::from_str::<serde_json::Value>(trimmed) {
             Ok(v) => {
-                if !send_value(pos, v, tx) {
+                if !send_value(pos, &format!("line {}", lineno + 1), v, tx) {
                     return Ok(());
                 }
             }
             Err(e) => {
                 // One bad line in NDJSON does not hide the next: report and go on.
-                let msg = format!("line {} is not JSON ({})", lineno + 1, e);
+                let msg = format!("line {}: not JSON ({})", lineno + 1, e);
                 if tx
                     .send(JsonItem::Invalid(pos, msg, serde_json::Value::Null))
                     .is_err()
@@ -258,7 +260,7 @@ impl<'de, T: DeserializeOwned> serde::de::Visitor<'de> for ArrayVisitor<'_, T> {
         let mut pos = 0u64;
         while let Some(v) = seq.next_element::<serde_json::Value>()? {
             pos += 1;
-            if !send_value(pos, v, self.tx) {
+            if !send_value(pos, &format!("item {pos}"), v, self.tx) {
                 break;
             }
         }

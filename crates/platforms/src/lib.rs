@@ -5,6 +5,7 @@
 pub mod better_auth;
 pub mod clerk;
 pub mod ndjson;
+pub mod synthetic;
 
 use authferry_core::{Sink, SinkError, Source};
 use std::path::PathBuf;

@@ -1,0 +1,57 @@
+//! `authferry bench`: generate a Clerk export of N users, migrate it into a target, and print
+//! users per second and peak memory as one JSON line (BENCHMARKS.md is made from these).
+
+use crate::args::BenchArgs;
+use anyhow::Context;
+use authferry_core::{Journal, Mode, Quiet, RunOptions};
+use authferry_platforms::{SinkEnv, open_sink, open_source, synthetic};
+use std::time::Instant;
+
+/// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("authferry-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let csv = dir.join("clerk-export.csv");
+    let journal_path = dir.join("journal.sqlite");
+    let t0 = Instant::now();
+    synthetic::write_clerk_csv(&csv, a.users, a.seed).context("cannot generate the export")?;
+    let generate_seconds = t0.elapsed().as_secs_f64();
+    let rss_before = peak_rss_bytes();
+
+    let from = format!("clerk-csv:{}", csv.display());
+    let env = SinkEnv {
+        better_auth_secret: Some("authferry-bench-secret-not-for-production".into()),
+        backup_codes_out: Some(dir.join("backup-codes.ndjson")),
+    };
+    let source = open_source(&from)?;
+    let mut sink = open_sink(&a.to, &env)?;
+    let mut journal = Journal::open(&journal_path, &from, &a.to)?;
+    let opts = RunOptions { mode: Mode::Migrate, batch_size: a.batch_size as usize, ..Default::default() };
+    let t1 = Instant::now();
+    let summary = authferry_core::run(source, sink.as_mut(), &mut journal, opts, &mut Quiet)?;
+    let seconds = t1.elapsed().as_secs_f64();
+    drop(journal);
+    drop(sink);
+    let _ = std::fs::remove_dir_all(&dir);
+    let line = serde_json::json!({
+        "users": a.users,
+        "target": authferry_platforms::redact_spec(&a.to),
+        "seconds": (seconds * 100.0).round() / 100.0,
+        "users_per_second": (a.users as f64 / seconds).round(),
+        "peak_rss_mb": peak_rss_bytes().map(|b| (b as f64 / 1048576.0 * 10.0).round() / 10.0),
+        "peak_rss_mb_before_run": rss_before.map(|b| (b as f64 / 1048576.0 * 10.0).round() / 10.0),
+        "generate_seconds": (generate_seconds * 100.0).round() / 100.0,
+        "migrated": summary.counts.migrated,
+        "skipped": summary.counts.skipped,
+        "failed": summary.counts.failed,
+    });
+    println!("{line}");
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! `authferry migrate` and `authferry plan`: flags → a validated run → the engine → a report.
+
+use crate::UsageError;
+use crate::args::{Endpoints, MigrateArgs, PlanArgs, Policy, Unverifiable};
+use crate::progress::ProgressDisplay;
+use anyhow::Context;
+use authferry_core::{Journal, Mode, RunOptions, Summary, UnverifiablePolicy};
+use authferry_platforms::{SinkEnv, SpecError, open_sink, open_source, redact_spec};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Everything a run needs, checked before anything is opened for writing.
+struct RunPlan {
+    from: String,
+    to: String,
+    mode: Mode,
+    policy: Policy,
+    journal: Option<PathBuf>,
+    report: Option<PathBuf>,
+    failures: Option<PathBuf>,
+    json: bool,
+    quiet: bool,
+    problems: usize,
+}
+
+pub fn migrate(a: MigrateArgs) -> anyhow::Result<i32> {
+    let plan = RunPlan {
+        from: a.endpoints.from,
+        to: a.endpoints.to,
+        mode: if a.dry_run { Mode::Plan } else { Mode::Migrate },
+        policy: a.policy,
+        journal: (!a.dry_run).then_some(a.journal),
+        report: a.report,
+        failures: a.failures,
+        json: a.json,
+        quiet: a.quiet,
+        problems: 20,
+    };
+    execute(plan)
+}
+
+pub fn plan(a: PlanArgs) -> anyhow::Result<i32> {
+    let Endpoints { from, to } = a.endpoints;
+    execute(RunPlan {
+        from,
+        to,
+        mode: Mode::Plan,
+        policy: a.policy,
+        journal: None,
+        report: None,
+        failures: None,
+        json: a.json,
+        quiet: a.quiet,
+        problems: a.problems,
+    })
+}
+
+fn spec_error(e: SpecError) -> anyhow::Error {
+    match e {
+        SpecError::Usage(m) => UsageError(m).into(),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// better-auth reads `BETTER_AUTH_SECRET`, then `AUTH_SECRET`.
+fn better_auth_secret() -> Option<String> {
+    ["BETTER_AUTH_SECRET", "AUTH_SECRET"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.is_empty())
+}
+
+fn execute(plan: RunPlan) -> anyhow::Result<i32> {
+    if let (Some(r), Some(f)) = (&plan.report, &plan.failures) {
+        if r == f {
+            return Err(UsageError("--report and --failures must be different files".into()).into());
+        }
+    }
+    let env = SinkEnv { better_auth_secret: better_auth_secret(), backup_codes_out: plan.policy.backup_codes_out.clone() };
+    let source = open_source(&plan.from).map_err(spec_error)?;
+    let mut sink = open_sink(&plan.to, &env).map_err(spec_error)?;
+    let mut journal = match &plan.journal {
+        Some(path) => Journal::open(path, &redact_spec(&plan.from), &redact_spec(&plan.to))?,
+        None => Journal::temporary()?,
+    };
+    let failures: Option<Box<dyn Write + Send>> = match &plan.failures {
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            authferry_core::io::create_private_file(p).with_context(|| format!("cannot create {}", p.display()))?,
+        ))),
+        None => None,
+    };
+    let opts = RunOptions {
+        mode: plan.mode,
+        batch_size: plan.policy.batch_size as usize,
+        unverifiable: match plan.policy.unverifiable {
+            Unverifiable::Skip => UnverifiablePolicy::Skip,
+            Unverifiable::NoPassword => UnverifiablePolicy::NoPassword,
+        },
+        max_problems: plan.problems,
+        failures,
+    };
+    let mut display = ProgressDisplay::new(plan.quiet);
+    let result = authferry_core::run(source, sink.as_mut(), &mut journal, opts, &mut display);
+    display.finish();
+    let summary = result.context("the run stopped; what was acknowledged is in the journal, re-run the same command to resume")?;
+    print_summary(&summary, plan.json)?;
+    if let Some(path) = &plan.report {
+        let mut f = authferry_core::io::create_private_file(path).with_context(|| format!("cannot create {}", path.display()))?;
+        serde_json::to_writer_pretty(&mut f, &summary)?;
+        f.write_all(b"\n")?;
+    }
+    Ok(summary.exit_code())
+}
+
+fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, summary)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{summary}")?;
+    }
+    Ok(())
+}

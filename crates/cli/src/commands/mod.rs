@@ -1,0 +1,4 @@
+pub mod bench;
+pub mod emit;
+pub mod idmap;
+pub mod migrate;
