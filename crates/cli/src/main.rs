@@ -26,7 +26,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Migrate(a) => commands::migrate::migrate(a),
         args::Command::Plan(a) => commands::migrate::plan(a),
-        args::Command::Idmap(args::IdmapCommand::Export(a)) => commands::idmap::export(a).map(|()| 0),
+        args::Command::Idmap(args::IdmapCommand::Export(a)) => {
+            commands::idmap::export(a).map(|()| 0)
+        }
         args::Command::Emit(e) => commands::emit::emit(e).map(|()| 0),
         args::Command::Bench(a) => commands::bench::bench(a).map(|()| 0),
     };

@@ -23,12 +23,16 @@ impl ProgressDisplay {
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}%  {msg}  ETA {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {percent:>3}%  {msg}  ETA {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             ProgressDisplay::Bar(bar)
         } else {
-            ProgressDisplay::Lines { last: Instant::now() }
+            ProgressDisplay::Lines {
+                last: Instant::now(),
+            }
         }
     }
 
@@ -75,7 +79,11 @@ impl Observer for ProgressDisplay {
                 let eta = match p.bytes {
                     Some((read, total)) if read > 0 && total >= read => {
                         let secs = p.elapsed.as_secs_f64() * (total - read) as f64 / read as f64;
-                        format!(", {:.0}% read, ETA {:.0} s", 100.0 * read as f64 / total as f64, secs)
+                        format!(
+                            ", {:.0}% read, ETA {:.0} s",
+                            100.0 * read as f64 / total as f64,
+                            secs
+                        )
                     }
                     _ => String::new(),
                 };

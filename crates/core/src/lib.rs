@@ -5,6 +5,7 @@
 //! Nothing in this crate names a platform: platforms live in `authferry-platforms`, one
 //! module each, behind the two traits.
 
+pub mod conformance;
 pub mod engine;
 pub mod io;
 pub mod journal;

@@ -80,8 +80,11 @@ pub fn redact_serde(msg: &str) -> String {
 /// line per user. A line cut short by a crash is removed on open.
 pub struct NdjsonSink {
     path: PathBuf,
-    out: BufWriter<std::fs::File>,
+    /// Opened by `prepare`: a plan never creates the file.
+    out: Option<BufWriter<std::fs::File>>,
     present: std::collections::HashSet<u64>,
+    /// Bytes of complete lines in an existing file; a crash may have left a partial line after.
+    complete_len: u64,
 }
 
 fn id_key(id: &str) -> u64 {
@@ -93,11 +96,12 @@ fn id_key(id: &str) -> u64 {
 }
 
 impl NdjsonSink {
+    /// Reads the ids an existing file already holds; creates nothing (see `prepare`).
     pub fn create(path: &Path) -> std::io::Result<Self> {
         let mut present = std::collections::HashSet::new();
+        let mut complete_len = 0u64;
         if path.exists() {
             use std::io::{BufRead, BufReader};
-            let mut good_len = 0u64;
             let mut reader = BufReader::new(std::fs::File::open(path)?);
             let mut line = String::new();
             loop {
@@ -106,25 +110,35 @@ impl NdjsonSink {
                 if n == 0 || !line.ends_with('\n') {
                     break;
                 }
-                good_len += n as u64;
+                complete_len += n as u64;
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
                     if let Some(id) = v.get("source_id").and_then(|v| v.as_str()) {
                         present.insert(id_key(id));
                     }
                 }
             }
-            let file = std::fs::OpenOptions::new().write(true).open(path)?;
-            file.set_len(good_len)?;
-            authferry_core::io::restrict_permissions(path)?;
-        } else {
-            create_private_file(path)?;
         }
-        let file = std::fs::OpenOptions::new().append(true).open(path)?;
         Ok(NdjsonSink {
             path: path.to_path_buf(),
-            out: BufWriter::with_capacity(256 * 1024, file),
+            out: None,
             present,
+            complete_len,
         })
+    }
+
+    /// Opens the file for appending (0600), first cutting a last line a crash left unfinished.
+    fn open_for_append(&self) -> std::io::Result<BufWriter<std::fs::File>> {
+        if self.path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&self.path)?
+                .set_len(self.complete_len)?;
+            authferry_core::io::restrict_permissions(&self.path)?;
+        } else {
+            create_private_file(&self.path)?;
+        }
+        let file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+        Ok(BufWriter::with_capacity(256 * 1024, file))
     }
 }
 
@@ -167,6 +181,9 @@ impl Sink for NdjsonSink {
         Ok(())
     }
     fn prepare(&mut self) -> Result<(), SinkError> {
+        if self.out.is_none() {
+            self.out = Some(self.open_for_append()?);
+        }
         Ok(())
     }
     fn find_existing(&mut self, users: &[&User]) -> Result<Vec<Option<Existing>>, SinkError> {
@@ -195,16 +212,24 @@ impl Sink for NdjsonSink {
                 });
                 continue;
             }
-            write_ndjson_line(&mut self.out, item.user)?;
+            let out = self
+                .out
+                .as_mut()
+                .ok_or_else(|| SinkError::Config("write_batch before prepare".into()))?;
+            write_ndjson_line(out, item.user)?;
             outcomes.push(WriteOutcome::Migrated { target_id });
         }
         // A batch is acknowledged only once it is on disk.
-        self.out.flush()?;
+        if let Some(out) = self.out.as_mut() {
+            out.flush()?;
+        }
         Ok(outcomes)
     }
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {
-        self.out.flush()?;
-        self.out.get_ref().sync_all()?;
+        if let Some(out) = self.out.as_mut() {
+            out.flush()?;
+            out.get_ref().sync_all()?;
+        }
         Ok(Vec::new())
     }
 }

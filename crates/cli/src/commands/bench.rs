@@ -33,7 +33,11 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let source = open_source(&from)?;
     let mut sink = open_sink(&a.to, &env)?;
     let mut journal = Journal::open(&journal_path, &from, &a.to)?;
-    let opts = RunOptions { mode: Mode::Migrate, batch_size: a.batch_size as usize, ..Default::default() };
+    let opts = RunOptions {
+        mode: Mode::Migrate,
+        batch_size: a.batch_size as usize,
+        ..Default::default()
+    };
     let t1 = Instant::now();
     let summary = authferry_core::run(source, sink.as_mut(), &mut journal, opts, &mut Quiet)?;
     let seconds = t1.elapsed().as_secs_f64();

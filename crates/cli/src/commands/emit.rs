@@ -7,7 +7,8 @@ pub fn emit(cmd: EmitCommand) -> anyhow::Result<()> {
     match cmd {
         EmitCommand::BetterAuthVerify { out } => {
             let module = authferry_platforms::better_auth::verify_module();
-            std::fs::write(&out, module).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, module)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!(
                 "Wrote {}. Pass its `hash` and `verify` exports as better-auth's `emailAndPassword.password` option.",
                 out.display()

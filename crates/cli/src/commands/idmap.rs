@@ -10,11 +10,18 @@ use std::io::Write;
 
 pub fn export(args: IdmapExportArgs) -> anyhow::Result<()> {
     if !valid_sql_identifier(&args.table) {
-        return Err(UsageError(format!("--table `{}` must be letters, digits and `_`, not starting with a digit", args.table)).into());
+        return Err(UsageError(format!(
+            "--table `{}` must be letters, digits and `_`, not starting with a digit",
+            args.table
+        ))
+        .into());
     }
     let journal = Journal::open_existing(&args.journal)?;
     let out: Box<dyn Write> = match &args.out {
-        Some(p) => Box::new(authferry_core::io::create_private_file(p).with_context(|| format!("cannot create {}", p.display()))?),
+        Some(p) => Box::new(
+            authferry_core::io::create_private_file(p)
+                .with_context(|| format!("cannot create {}", p.display()))?,
+        ),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = std::io::BufWriter::new(out);
@@ -24,7 +31,9 @@ pub fn export(args: IdmapExportArgs) -> anyhow::Result<()> {
         if result.is_err() {
             return;
         }
-        if let (Stored::Done(State::Migrated | State::AlreadyPresent), Some(sid), Some(tid)) = (&r.state, &r.source_id, &r.target_id) {
+        if let (Stored::Done(State::Migrated | State::AlreadyPresent), Some(sid), Some(tid)) =
+            (&r.state, &r.source_id, &r.target_id)
+        {
             result = writer.row(&mut out, sid, tid);
         }
     })?;
@@ -35,7 +44,9 @@ pub fn export(args: IdmapExportArgs) -> anyhow::Result<()> {
 }
 
 fn valid_sql_identifier(s: &str) -> bool {
-    !s.is_empty() && !s.starts_with(|c: char| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Streams the map in one of three formats without holding it in memory.
@@ -52,12 +63,20 @@ fn sql_quote(s: &str) -> String {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 impl<'a> IdmapWriter<'a> {
     fn new(format: IdmapFormat, table: &'a str) -> Self {
-        IdmapWriter { format, table, rows: 0 }
+        IdmapWriter {
+            format,
+            table,
+            rows: 0,
+        }
     }
 
     fn begin(&mut self, w: &mut impl Write) -> std::io::Result<()> {
@@ -82,16 +101,34 @@ impl<'a> IdmapWriter<'a> {
             IdmapFormat::Csv => writeln!(w, "{},{}", csv_field(source_id), csv_field(target_id)),
             IdmapFormat::Json => {
                 let sep = if n == 0 { "\n" } else { ",\n" };
-                write!(w, "{sep}{}", serde_json::json!({ "source_id": source_id, "target_id": target_id }))
+                write!(
+                    w,
+                    "{sep}{}",
+                    serde_json::json!({ "source_id": source_id, "target_id": target_id })
+                )
             }
             IdmapFormat::Sql => {
                 if n % SQL_ROWS_PER_INSERT == 0 {
                     if n > 0 {
-                        writeln!(w, "\nON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id;")?;
+                        writeln!(
+                            w,
+                            "\nON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id;"
+                        )?;
                     }
-                    write!(w, "INSERT INTO {} (source_id, target_id) VALUES\n  ({}, {})", self.table, sql_quote(source_id), sql_quote(target_id))
+                    write!(
+                        w,
+                        "INSERT INTO {} (source_id, target_id) VALUES\n  ({}, {})",
+                        self.table,
+                        sql_quote(source_id),
+                        sql_quote(target_id)
+                    )
                 } else {
-                    write!(w, ",\n  ({}, {})", sql_quote(source_id), sql_quote(target_id))
+                    write!(
+                        w,
+                        ",\n  ({}, {})",
+                        sql_quote(source_id),
+                        sql_quote(target_id)
+                    )
                 }
             }
         }
@@ -101,7 +138,10 @@ impl<'a> IdmapWriter<'a> {
         match self.format {
             IdmapFormat::Csv => Ok(()),
             IdmapFormat::Json => writeln!(w, "{}]", if self.rows > 0 { "\n" } else { "" }),
-            IdmapFormat::Sql if self.rows > 0 => writeln!(w, "\nON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id;"),
+            IdmapFormat::Sql if self.rows > 0 => writeln!(
+                w,
+                "\nON CONFLICT (source_id) DO UPDATE SET target_id = excluded.target_id;"
+            ),
             IdmapFormat::Sql => Ok(()),
         }
     }

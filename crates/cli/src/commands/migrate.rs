@@ -73,10 +73,15 @@ fn better_auth_secret() -> Option<String> {
 fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     if let (Some(r), Some(f)) = (&plan.report, &plan.failures) {
         if r == f {
-            return Err(UsageError("--report and --failures must be different files".into()).into());
+            return Err(
+                UsageError("--report and --failures must be different files".into()).into(),
+            );
         }
     }
-    let env = SinkEnv { better_auth_secret: better_auth_secret(), backup_codes_out: plan.policy.backup_codes_out.clone() };
+    let env = SinkEnv {
+        better_auth_secret: better_auth_secret(),
+        backup_codes_out: plan.policy.backup_codes_out.clone(),
+    };
     let source = open_source(&plan.from).map_err(spec_error)?;
     let mut sink = open_sink(&plan.to, &env).map_err(spec_error)?;
     let mut journal = match &plan.journal {
@@ -85,7 +90,8 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     };
     let failures: Option<Box<dyn Write + Send>> = match &plan.failures {
         Some(p) => Some(Box::new(std::io::BufWriter::new(
-            authferry_core::io::create_private_file(p).with_context(|| format!("cannot create {}", p.display()))?,
+            authferry_core::io::create_private_file(p)
+                .with_context(|| format!("cannot create {}", p.display()))?,
         ))),
         None => None,
     };
@@ -105,7 +111,8 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     let summary = result.context("the run stopped; what was acknowledged is in the journal, re-run the same command to resume")?;
     print_summary(&summary, plan.json)?;
     if let Some(path) = &plan.report {
-        let mut f = authferry_core::io::create_private_file(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut f = authferry_core::io::create_private_file(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
         serde_json::to_writer_pretty(&mut f, &summary)?;
         f.write_all(b"\n")?;
     }

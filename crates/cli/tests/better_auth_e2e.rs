@@ -1,0 +1,857 @@
+//! End-to-end proof against the real better-auth package: users migrated by the built
+//! `authferry` binary from a Clerk dashboard CSV sign in through better-auth 1.7.25's own
+//! `auth.api.signInEmail`, complete TOTP with a code computed independently, complete a backup
+//! code from `--backup-codes-out`, and wrong passwords are refused — in SQLite and PostgreSQL.
+//!
+//! Needs `npm ci` in `tests/e2e/better-auth/` (see its README). Without `node_modules` the tests
+//! skip LOUDLY, unless `AUTHFERRY_E2E_REQUIRED` is set (CI sets it), in which case they fail.
+//! PostgreSQL: `AUTHFERRY_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`) must
+//! be able to CREATE DATABASE; a unique database is created and dropped.
+//!
+//! No password, digest, TOTP secret or backup code is ever printed: every output is scanned for
+//! them before any of it is shown.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{BuildHasher, RandomState};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const BETTER_AUTH_VERSION: &str = "1.7.25";
+const USERS: usize = 20;
+
+// ---------------------------------------------------------------------------------------------
+// environment
+
+struct E2e {
+    dir: PathBuf,
+}
+
+fn required() -> bool {
+    std::env::var("AUTHFERRY_E2E_REQUIRED").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn skip_or_fail(what: &str) -> Option<E2e> {
+    if required() {
+        panic!(
+            "AUTHFERRY_E2E_REQUIRED is set, but {what}.\n\
+             Run `npm ci` in tests/e2e/better-auth (see tests/e2e/better-auth/README.md)."
+        );
+    }
+    let bar = "!".repeat(78);
+    // Straight to the process's stderr: libtest captures eprintln! of passing tests, and a skip
+    // must be seen.
+    use std::io::Write;
+    let _ = write!(
+        std::io::stderr(),
+        "\n{bar}\n!! SKIPPED better_auth_e2e: {what}.\n!! Nothing was proven against the real better-auth.\n\
+         !! Run `npm ci` in tests/e2e/better-auth; set AUTHFERRY_E2E_REQUIRED=1 to make this a failure.\n{bar}\n"
+    );
+    None
+}
+
+fn e2e() -> Option<E2e> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/better-auth");
+    let dir = match dir.canonicalize() {
+        Ok(d) => d,
+        Err(_) => return skip_or_fail("tests/e2e/better-auth does not exist"),
+    };
+    let pkg = dir.join("node_modules/better-auth/package.json");
+    let Ok(text) = std::fs::read_to_string(&pkg) else {
+        return skip_or_fail("tests/e2e/better-auth/node_modules is missing (npm ci was not run)");
+    };
+    let version = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["version"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    // A stale install is never skipped: it would prove the wrong thing.
+    assert_eq!(
+        version, BETTER_AUTH_VERSION,
+        "tests/e2e/better-auth/node_modules has better-auth {version}, the lockfile pins {BETTER_AUTH_VERSION}: run npm ci"
+    );
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => return skip_or_fail("`node` is not on PATH"),
+    }
+    Some(E2e { dir })
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("AUTHFERRY_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// `postgres://…/test` -> `postgres://…/NAME` (query string kept).
+fn pg_url_with_db(admin: &str, name: &str) -> String {
+    let (base, query) = admin
+        .split_once('?')
+        .map_or((admin, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut url = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+/// A throw-away PostgreSQL database, dropped on drop.
+struct PgDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDb {
+    fn create() -> Result<PgDb, String> {
+        let admin = pg_admin_url();
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls)
+            .map_err(|e| format!("cannot connect to PostgreSQL ({e})"))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!(
+            "authferry_e2e_{}_{}",
+            std::process::id(),
+            nanos % 1_000_000_000_000
+        );
+        c.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .map_err(|e| format!("cannot create a database ({e})"))?;
+        let url = pg_url_with_db(&admin, &name);
+        Ok(PgDb { admin, name, url })
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// test data
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn random_u64() -> u64 {
+    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+fn random_from(alphabet: &[u8], n: usize) -> String {
+    (0..n)
+        .map(|_| alphabet[(random_u64() % alphabet.len() as u64) as usize] as char)
+        .collect()
+}
+
+fn random_base32(n: usize) -> String {
+    random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", n)
+}
+
+struct TestUser {
+    id: String,
+    first: String,
+    last: String,
+    username: Option<String>,
+    /// Primary e-mail exactly as exported (some mixed case).
+    email: String,
+    email_verified: bool,
+    phone: Option<String>,
+    /// None: no password in Clerk (e.g. OAuth-only); must not be able to sign in with one.
+    password: Option<String>,
+    digest: Option<String>,
+    totp: Option<String>,
+}
+
+fn make_users() -> Vec<TestUser> {
+    let names: [(&str, &str); USERS] = [
+        ("Ada", "Lovelace"),
+        ("Grace", "Hopper"),
+        ("Zoë", "Ångström"),
+        ("Jean-Luc", "O\"Neil"),
+        ("John", "Smith, Jr."),
+        ("Łukasz", "Wiśniewski"),
+        ("", ""),
+        ("Mary", "Major"),
+        ("Ken", "Thompson"),
+        ("Dennis", "Ritchie"),
+        ("Barbara", "Liskov"),
+        ("Edsger", "Dijkstra"),
+        ("Frances", "Allen"),
+        ("Donald", "Knuth"),
+        ("Leslie", "Lamport"),
+        ("Radia", "Perlman"),
+        ("Niklaus", "Wirth"),
+        ("Margaret", "Hamilton"),
+        ("Tony", "Hoare"),
+        ("Hedy", "Lamarr"),
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, (first, last))| {
+            let id = format!(
+                "user_2e2e{:04}{}",
+                i,
+                random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 12)
+            );
+            let email = if i % 3 == 1 {
+                format!("Mixed.Case{i}@Example.COM")
+            } else {
+                format!("user{i}@example.com")
+            };
+            let password = match i {
+                7 => None,
+                2 => Some(format!("pässwörd-ñ-{i}-{}", random_from(b"abcdefghijk", 6))),
+                _ => Some(format!(
+                    "Correct-Horse-{i}-{}",
+                    random_from(b"abcdefghijkmnpqrstuvwxyz23456789", 10)
+                )),
+            };
+            let digest = password.as_ref().map(|p| {
+                let parts = bcrypt::hash_with_result(p, 10).expect("bcrypt");
+                // Clerk's exports carry $2a$ and $2b$; one $2y$ for good measure.
+                let version = match i % 7 {
+                    3 => bcrypt::Version::TwoB,
+                    5 => bcrypt::Version::TwoY,
+                    _ => bcrypt::Version::TwoA,
+                };
+                parts.format_for_version(version)
+            });
+            TestUser {
+                id,
+                first: first.to_string(),
+                last: last.to_string(),
+                username: (i % 3 == 0).then(|| format!("Dev_User{i}")),
+                email,
+                email_verified: i != 9,
+                phone: (i % 5 == 2).then(|| format!("+1555555{i:04}")),
+                totp: (password.is_some() && i % 4 == 1).then(|| random_base32(32)),
+                password,
+                digest,
+            }
+        })
+        .collect()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Clerk dashboard export, newer header layout.
+fn clerk_csv(users: &[TestUser]) -> String {
+    let mut out = String::from(
+        "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher\n",
+    );
+    for u in users {
+        let phone = u.phone.clone().unwrap_or_default();
+        let row = [
+            u.id.clone(),
+            u.first.clone(),
+            u.last.clone(),
+            u.username.clone().unwrap_or_default(),
+            u.email.clone(),
+            phone.clone(),
+            if u.email_verified {
+                u.email.clone()
+            } else {
+                String::new()
+            },
+            if u.email_verified {
+                String::new()
+            } else {
+                u.email.clone()
+            },
+            phone,
+            String::new(),
+            u.totp.clone().unwrap_or_default(),
+            u.digest.clone().unwrap_or_default(),
+            if u.digest.is_some() {
+                "bcrypt".into()
+            } else {
+                String::new()
+            },
+        ];
+        out.push_str(
+            &row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// running things
+
+struct Run {
+    status: std::process::ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(mut cmd: Command, timeout: Duration) -> Run {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{:?} did not finish within {timeout:?}", cmd.get_program());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Run {
+        status,
+        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+    }
+}
+
+/// Everything that must never appear in output, with a label that says what it is (never the value).
+struct Secrets(Vec<(String, String)>);
+
+impl Secrets {
+    fn of(users: &[TestUser], codes: &BTreeMap<String, Vec<String>>) -> Secrets {
+        let mut v = Vec::new();
+        for u in users {
+            if let Some(d) = &u.digest {
+                v.push((format!("{}'s password digest", u.id), d.clone()));
+                // The 53 characters after "$2a$10$" alone are just as secret.
+                v.push((
+                    format!("{}'s password digest (salt+hash)", u.id),
+                    d[7..].to_string(),
+                ));
+            }
+            if let Some(p) = &u.password {
+                v.push((format!("{}'s password", u.id), p.clone()));
+            }
+            if let Some(t) = &u.totp {
+                v.push((format!("{}'s TOTP secret", u.id), t.clone()));
+                v.push((
+                    format!("{}'s TOTP secret (lower case)", u.id),
+                    t.to_lowercase(),
+                ));
+            }
+        }
+        for (id, list) in codes {
+            for c in list {
+                v.push((format!("a backup code of {id}"), c.clone()));
+            }
+        }
+        Secrets(v)
+    }
+
+    /// Panics (without showing the text) when `text` contains any secret.
+    fn assert_absent(&self, what: &str, text: &str) {
+        let found: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, s)| text.contains(s.as_str()))
+            .map(|(l, _)| l.as_str())
+            .collect();
+        assert!(
+            found.is_empty(),
+            "{what} contains {} secret value(s): {}",
+            found.len(),
+            found.join(", ")
+        );
+    }
+}
+
+fn authferry(args: &[&str], secret: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
+    c.args(args)
+        .env("BETTER_AUTH_SECRET", secret)
+        .env_remove("AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRETS")
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// `{"source_id", "email", "codes": [...]}` per line.
+fn read_codes(path: &Path) -> BTreeMap<String, Vec<String>> {
+    let text = std::fs::read_to_string(path).expect("--backup-codes-out file was not written");
+    let mut map = BTreeMap::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|_| panic!("backup codes line {} is not JSON", n + 1));
+        let id = v["source_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("backup codes line {} has no source_id", n + 1))
+            .to_string();
+        assert!(
+            v["email"].is_string(),
+            "backup codes line {} has no email",
+            n + 1
+        );
+        let codes: Vec<String> = v["codes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("backup codes line {} has no codes array", n + 1))
+            .iter()
+            .map(|c| {
+                c.as_str()
+                    .expect("a backup code is not a string")
+                    .to_string()
+            })
+            .collect();
+        assert!(
+            map.insert(id, codes).is_none(),
+            "backup codes line {}: source_id repeated",
+            n + 1
+        );
+    }
+    map
+}
+
+fn is_backup_code(c: &str) -> bool {
+    let b = c.as_bytes();
+    b.len() == 11
+        && b[5] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, x)| i == 5 || x.is_ascii_alphanumeric())
+}
+
+#[cfg(unix)]
+fn assert_private(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "{} is readable by others (mode {mode:o})",
+        path.display()
+    );
+}
+#[cfg(not(unix))]
+fn assert_private(_: &Path) {}
+
+/// What the target database holds, read back for a few structural assertions.
+struct Stored {
+    users: i64,
+    credential_accounts: i64,
+    /// (secret, backupCodes) of every twoFactor row.
+    two_factor: Vec<(String, String)>,
+}
+
+fn stored_sqlite(db: &Path) -> Stored {
+    let c = rusqlite::Connection::open(db).expect("open the migrated SQLite database");
+    let n = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    let mut st = c
+        .prepare("SELECT secret, \"backupCodes\" FROM \"twoFactor\"")
+        .unwrap();
+    let two_factor = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    Stored {
+        users: n("SELECT count(*) FROM \"user\""),
+        credential_accounts: n(
+            "SELECT count(*) FROM account WHERE \"providerId\" = 'credential' AND \"accountId\" = \"userId\"",
+        ),
+        two_factor,
+    }
+}
+
+fn stored_postgres(url: &str) -> Stored {
+    let mut c =
+        postgres::Client::connect(url, postgres::NoTls).expect("connect to the migrated database");
+    let mut n = |sql: &str| c.query_one(sql, &[]).unwrap().get::<_, i64>(0);
+    let users = n("SELECT count(*) FROM \"user\"");
+    let credential_accounts = n(
+        "SELECT count(*) FROM account WHERE \"providerId\" = 'credential' AND \"accountId\" = \"userId\"",
+    );
+    let two_factor = c
+        .query("SELECT secret, \"backupCodes\" FROM \"twoFactor\"", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    Stored {
+        users,
+        credential_accounts,
+        two_factor,
+    }
+}
+
+/// The whole proof for one target. `target` is the `--to` spec; `database` the checker's
+/// `{"sqlite": PATH}` / `{"postgres": URL}`.
+fn prove(
+    e2e: &E2e,
+    label: &str,
+    target: &str,
+    database: serde_json::Value,
+    stored: impl Fn() -> Stored,
+) {
+    let tmp = tempfile::tempdir().unwrap();
+    let users = make_users();
+    let secret = random_from(
+        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+        48,
+    );
+    let totp_ids: BTreeSet<String> = users
+        .iter()
+        .filter(|u| u.totp.is_some())
+        .map(|u| u.id.clone())
+        .collect();
+    assert!(
+        totp_ids.len() >= 4,
+        "test data should have several TOTP users"
+    );
+
+    let csv = tmp.path().join("clerk-export.csv");
+    std::fs::write(&csv, clerk_csv(&users)).unwrap();
+    let journal = tmp.path().join("journal.sqlite");
+    let codes_path = tmp.path().join("backup-codes.ndjson");
+
+    // (b) migrate
+    let from = format!("clerk-csv:{}", csv.display());
+    let journal_s = journal.display().to_string();
+    let codes_s = codes_path.display().to_string();
+    let migrate = run(
+        authferry(
+            &[
+                "migrate",
+                "--from",
+                &from,
+                "--to",
+                target,
+                "--journal",
+                &journal_s,
+                "--backup-codes-out",
+                &codes_s,
+            ],
+            &secret,
+        ),
+        Duration::from_secs(300),
+    );
+    // (d) backup codes, needed for the full secret list before any output is shown
+    let codes = if codes_path.exists() {
+        read_codes(&codes_path)
+    } else {
+        BTreeMap::new()
+    };
+    let secrets = Secrets::of(&users, &codes);
+    secrets.assert_absent("authferry migrate's stdout", &migrate.stdout);
+    secrets.assert_absent("authferry migrate's stderr", &migrate.stderr);
+    assert!(
+        migrate.status.success(),
+        "[{label}] authferry migrate exited with {}\n--- stdout\n{}\n--- stderr\n{}",
+        migrate.status,
+        migrate.stdout,
+        migrate.stderr
+    );
+    eprintln!(
+        "[{label}] authferry migrate:\n{}",
+        migrate.stdout.trim_end()
+    );
+
+    assert!(
+        codes_path.exists(),
+        "[{label}] --backup-codes-out was not written"
+    );
+    assert_private(&codes_path);
+    assert_eq!(
+        codes.keys().cloned().collect::<BTreeSet<_>>(),
+        totp_ids,
+        "[{label}] backup codes must be delivered for exactly the TOTP users"
+    );
+    for (id, list) in &codes {
+        assert_eq!(
+            list.len(),
+            10,
+            "[{label}] {id}: better-auth generates 10 backup codes"
+        );
+        assert!(
+            list.iter().all(|c| is_backup_code(c)),
+            "[{label}] {id}: backup codes must look like better-auth's (xxxxx-xxxxx)"
+        );
+    }
+
+    // Secrets never reach the journal, and TOTP secrets / backup codes are stored encrypted.
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("journal.sqlite")
+        {
+            let bytes = std::fs::read(&p).unwrap();
+            secrets.assert_absent(
+                &format!(
+                    "the journal file {}",
+                    p.file_name().unwrap().to_string_lossy()
+                ),
+                &String::from_utf8_lossy(&bytes),
+            );
+        }
+    }
+    let st = stored();
+    assert_eq!(
+        st.users, USERS as i64,
+        "[{label}] every exported user is in the target"
+    );
+    assert_eq!(
+        st.credential_accounts,
+        users.iter().filter(|u| u.digest.is_some()).count() as i64,
+        "[{label}] one credential account (accountId = userId) per user with a password"
+    );
+    assert_eq!(
+        st.two_factor.len(),
+        totp_ids.len(),
+        "[{label}] one twoFactor row per TOTP user"
+    );
+    for (s, b) in &st.two_factor {
+        secrets.assert_absent(&format!("[{label}] a stored twoFactor.secret"), s);
+        secrets.assert_absent(&format!("[{label}] a stored twoFactor.backupCodes"), b);
+        assert!(
+            !b.trim_start().starts_with('['),
+            "[{label}] twoFactor.backupCodes is stored as plain JSON, not encrypted"
+        );
+    }
+
+    // (c) the verify module, where its imports resolve
+    let verify = tmp.path().join("auth-verify.mjs");
+    let verify_s = verify.display().to_string();
+    let emit = run(
+        authferry(&["emit", "better-auth-verify", "--out", &verify_s], &secret),
+        Duration::from_secs(60),
+    );
+    secrets.assert_absent(
+        "authferry emit's output",
+        &(emit.stdout.clone() + &emit.stderr),
+    );
+    assert!(
+        emit.status.success(),
+        "[{label}] authferry emit better-auth-verify exited with {}\n{}",
+        emit.status,
+        emit.stderr
+    );
+    assert!(
+        verify.exists(),
+        "[{label}] emit wrote no {}",
+        verify.display()
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        e2e.dir.join("node_modules"),
+        tmp.path().join("node_modules"),
+    )
+    .unwrap();
+    #[cfg(not(unix))]
+    panic!("the e2e test needs a node_modules symlink (unix only)");
+
+    // (e) the checks
+    let mut checks = Vec::new();
+    for u in &users {
+        let Some(password) = &u.password else {
+            checks.push(serde_json::json!({"email": u.email, "password": "Any-Password-1", "expect": "refused"}));
+            continue;
+        };
+        let mut ok = serde_json::json!({"email": u.email, "password": password, "expect": "ok"});
+        if let Some(t) = &u.totp {
+            ok["totpSecret"] = t.clone().into();
+            ok["backupCode"] = codes[&u.id][(random_u64() % 10) as usize].clone().into();
+        }
+        if let Some(name) = &u.username {
+            ok["username"] = name.clone().into();
+        }
+        checks.push(ok);
+        let wrong = format!("{password}!");
+        checks.push(serde_json::json!({"email": u.email, "password": wrong, "expect": "refused"}));
+    }
+    checks.push(serde_json::json!({"email": "nobody@example.com", "password": "Correct-Horse-0", "expect": "refused"}));
+    let config = serde_json::json!({
+        "database": database,
+        "secret": secret,
+        "verifyModule": verify_s,
+        "checks": checks,
+    });
+    let config_path = tmp.path().join("signin-config.json");
+    {
+        let mut f = std::fs::OpenOptions::new();
+        f.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
+        use std::io::Write;
+        f.open(&config_path)
+            .unwrap()
+            .write_all(serde_json::to_string(&config).unwrap().as_bytes())
+            .unwrap();
+    }
+    let mut node = Command::new("node");
+    node.arg(e2e.dir.join("signin-check.mjs"))
+        .arg(&config_path)
+        .current_dir(tmp.path())
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRETS")
+        .env_remove("AUTH_SECRET");
+    let check = run(node, Duration::from_secs(600));
+    secrets.assert_absent("signin-check.mjs's stdout", &check.stdout);
+    secrets.assert_absent("signin-check.mjs's stderr", &check.stderr);
+    assert!(
+        !check.stdout.contains(&secret) && !check.stderr.contains(&secret),
+        "signin-check.mjs printed BETTER_AUTH_SECRET"
+    );
+
+    let lines: Vec<serde_json::Value> = check
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|_| panic!("[{label}] signin-check printed a non-JSON line: {l}"))
+        })
+        .collect();
+    for l in &lines {
+        eprintln!("[{label}] {l}");
+    }
+    eprintln!("[{label}] {}", check.stderr.trim_end());
+    let failed: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["ok"] != serde_json::Value::Bool(true))
+        .collect();
+    assert!(
+        failed.is_empty() && check.status.success(),
+        "[{label}] {} of {} sign-in checks failed (exit {}):\n{}\n{}",
+        failed.len(),
+        lines.len(),
+        check.status,
+        failed
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        check.stderr
+    );
+    assert_eq!(
+        lines.len(),
+        checks.len(),
+        "[{label}] signin-check reported on every check"
+    );
+    let with_totp = lines
+        .iter()
+        .filter(|l| {
+            l["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("TOTP completed")
+        })
+        .count();
+    let with_backup = lines
+        .iter()
+        .filter(|l| {
+            l["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("backup code completed")
+        })
+        .count();
+    assert_eq!(
+        with_totp,
+        totp_ids.len(),
+        "[{label}] every TOTP user completed TOTP"
+    );
+    assert_eq!(
+        with_backup,
+        totp_ids.len(),
+        "[{label}] every TOTP user completed a backup code"
+    );
+    eprintln!(
+        "[{label}] better-auth {BETTER_AUTH_VERSION}: {} checks passed ({} users, {} with TOTP + backup code)",
+        lines.len(),
+        USERS,
+        totp_ids.len()
+    );
+}
+
+#[test]
+fn clerk_csv_users_sign_in_through_real_better_auth_sqlite() {
+    let Some(e2e) = e2e() else { return };
+    let dbdir = tempfile::tempdir().unwrap();
+    let db = dbdir.path().join("better-auth.sqlite");
+    let target = format!("better-auth:sqlite:{}", db.display());
+    let database = serde_json::json!({"sqlite": db.display().to_string()});
+    prove(&e2e, "sqlite", &target, database, || stored_sqlite(&db));
+}
+
+#[test]
+fn clerk_csv_users_sign_in_through_real_better_auth_postgres() {
+    let Some(e2e) = e2e() else { return };
+    let pg = match PgDb::create() {
+        Ok(pg) => pg,
+        Err(e) => {
+            if required() {
+                panic!(
+                    "AUTHFERRY_E2E_REQUIRED is set, but PostgreSQL at AUTHFERRY_TEST_PG_URL is unusable: {e}"
+                );
+            }
+            let _ = skip_or_fail(&format!("PostgreSQL is unusable: {e}"));
+            return;
+        }
+    };
+    let target = format!("better-auth:{}", pg.url);
+    let database = serde_json::json!({"postgres": pg.url});
+    let url = pg.url.clone();
+    prove(&e2e, "postgres", &target, database, || {
+        stored_postgres(&url)
+    });
+}
+
+#[test]
+fn pg_url_rewrites_only_the_database() {
+    assert_eq!(
+        pg_url_with_db("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        pg_url_with_db("postgres://u:p@h/test?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+    assert_eq!(
+        pg_url_with_db("postgres://h:5432", "x"),
+        "postgres://h:5432/x"
+    );
+}

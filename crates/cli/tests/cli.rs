@@ -1,0 +1,311 @@
+//! The binary as a user meets it: exit codes, plan output, reports, the failure log, the id
+//! map, journal refusal and file modes. Uses the NDJSON source and target so that these tests
+//! exercise the CLI and the engine, not a platform.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn authferry(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("AUTH_SECRET")
+        .output()
+        .expect("run authferry")
+}
+
+const BCRYPT: &str = "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW";
+
+fn input(dir: &Path) {
+    let lines = [
+        format!(r#"{{"source_id":"u1","emails":[{{"address":"Ada@Example.com","verified":true,"primary":true}}],"password":{{"hasher":"bcrypt","digest":"{BCRYPT}"}}}}"#),
+        r#"{"source_id":"u2","emails":[{"address":"ada@example.com"}]}"#.to_string(),
+        r#"{"source_id":"u3","emails":[{"address":"not-an-email"}]}"#.to_string(),
+        r#"{"source_id":"u4","phones":[{"number":"+15551234567"}],"username":"grace"}"#.to_string(),
+        r#"{"source_id":"u5","emails":[{"address":"u5@example.com"}],"password":{"digest":"zz-unknown-format-zz"}}"#.to_string(),
+    ];
+    std::fs::write(dir.join("in.ndjson"), lines.join("\n") + "\n").unwrap();
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn usage_errors_exit_2_and_unreadable_inputs_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = authferry(
+        dir.path(),
+        &["migrate", "--from", "nowhere:x", "--to", "ndjson:o"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("clerk-csv:PATH"),
+        "lists the valid sources"
+    );
+    let out = authferry(dir.path(), &["migrate", "--from", "ndjson:in.ndjson"]);
+    assert_eq!(out.status.code(), Some(2), "missing --to is a usage error");
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            "ndjson:missing.ndjson",
+            "--to",
+            "ndjson:o",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.ndjson"));
+}
+
+#[test]
+fn plan_reports_outcomes_formats_and_problems_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    input(dir.path());
+    let out = authferry(
+        dir.path(),
+        &[
+            "plan",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a plan with failing records exits 3"
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["mode"], "plan");
+    assert_eq!(plan["records"], 5);
+    assert_eq!(plan["counts"]["migrated"], 2, "{plan}");
+    assert_eq!(
+        plan["counts"]["skipped"], 2,
+        "duplicate + unverifiable: {plan}"
+    );
+    assert_eq!(plan["counts"]["failed"], 1);
+    assert_eq!(plan["reasons"]["duplicate_in_export"], 1);
+    assert_eq!(plan["reasons"]["unverifiable_hash"], 1);
+    assert_eq!(plan["reasons"]["invalid_email"], 1);
+    assert_eq!(plan["hash_formats"]["bcrypt"]["support"], "native");
+    assert_eq!(
+        plan["hash_formats"]["unrecognised"]["support"],
+        "unverifiable"
+    );
+    let problems = plan["problems"].as_array().unwrap();
+    assert_eq!(problems[0]["record"], 2);
+    assert!(
+        problems[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("record #1 (u1)"),
+        "{problems:?}"
+    );
+    assert!(
+        !dir.path().join("out.ndjson").exists(),
+        "plan wrote the target"
+    );
+    assert!(
+        !dir.path().join("authferry-journal.sqlite").exists(),
+        "plan wrote a journal"
+    );
+
+    let text = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--dry-run",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+        ],
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("would migrate"), "{text}");
+    assert!(text.contains("needs trickle or reset"), "{text}");
+}
+
+#[test]
+fn migrate_records_every_outcome_then_resumes_to_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    input(dir.path());
+    let args = [
+        "migrate",
+        "--from",
+        "ndjson:in.ndjson",
+        "--to",
+        "ndjson:out.ndjson",
+        "--report",
+        "report.json",
+        "--failures",
+        "failures.ndjson",
+        "--unverifiable",
+        "no-password",
+    ];
+    let out = authferry(dir.path(), &args);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["counts"]["migrated"], 3, "{report}");
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("without their password")
+    );
+    let failures = std::fs::read_to_string(dir.path().join("failures.ndjson")).unwrap();
+    let lines: Vec<serde_json::Value> = failures
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["source_id"], "u3");
+    assert_eq!(lines[1]["code"], "invalid_email");
+    for f in [
+        "report.json",
+        "failures.ndjson",
+        "out.ndjson",
+        "authferry-journal.sqlite",
+    ] {
+        assert_eq!(mode(&dir.path().join(f)), 0o600, "{f} must be private");
+    }
+    let written = std::fs::read_to_string(dir.path().join("out.ndjson")).unwrap();
+    assert_eq!(written.lines().count(), 3);
+    assert!(
+        !written.contains("zz-unknown"),
+        "the unverifiable digest was dropped"
+    );
+
+    // The same command again: nothing written, migrated users reported as already present.
+    let out = authferry(
+        dir.path(),
+        &[&args[..5], &["--json", "--unverifiable", "no-password"]].concat(),
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["counts"]["already_present"], 3, "{summary}");
+    assert_eq!(summary["counts"]["migrated"], 0);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.ndjson")).unwrap(),
+        written
+    );
+
+    // A journal belongs to one migration.
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            "ndjson:out.ndjson",
+            "--to",
+            "ndjson:other.ndjson",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another migration"));
+
+    // The id map of what was migrated.
+    let out = authferry(dir.path(), &["idmap", "export", "--format", "csv"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "source_id,target_id\nu1,u1\nu4,u4\nu5,u5\n"
+    );
+    let out = authferry(dir.path(), &["idmap", "export", "--format", "json"]);
+    let map: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(map.as_array().unwrap().len(), 3);
+    let out = authferry(
+        dir.path(),
+        &["idmap", "export", "--format", "sql", "--table", "old_new"],
+    );
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("CREATE TABLE IF NOT EXISTS old_new"), "{sql}");
+    assert!(sql.contains("('u4', 'u4')"));
+}
+
+#[test]
+fn nothing_secret_reaches_output_reports_or_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let totp = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let bad_totp = "not!base32!secret!0189";
+    let weird_digest = "sha1$weird$0123456789abcdef";
+    let lines = [
+        format!(
+            r#"{{"source_id":"s1","emails":[{{"address":"s1@example.com"}}],"password":{{"digest":"{BCRYPT}"}},"totp_secret":"{totp}","backup_codes":["aaaaa-bbbbb"]}}"#
+        ),
+        format!(
+            r#"{{"source_id":"s2","emails":[{{"address":"s2@example.com"}}],"totp_secret":"{bad_totp}"}}"#
+        ),
+        format!(
+            r#"{{"source_id":"s3","emails":[{{"address":"s3@example.com"}}],"password":{{"digest":"{weird_digest}"}}}}"#
+        ),
+        format!(
+            r#"{{"source_id":"s4","emails":[{{"address":"s4@example.com"}}],"password":{{"digest":17}},"totp_secret":"{totp}"}}"#
+        ),
+    ];
+    std::fs::write(dir.path().join("in.ndjson"), lines.join("\n") + "\n").unwrap();
+    let mut seen = Vec::new();
+    for args in [
+        vec![
+            "plan",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+            "--json",
+        ],
+        vec![
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+            "--report",
+            "r.json",
+            "--failures",
+            "f.ndjson",
+        ],
+    ] {
+        let out = authferry(dir.path(), &args);
+        seen.extend(out.stdout);
+        seen.extend(out.stderr);
+    }
+    seen.extend(std::fs::read(dir.path().join("r.json")).unwrap());
+    seen.extend(std::fs::read(dir.path().join("f.ndjson")).unwrap());
+    seen.extend(std::fs::read(dir.path().join("authferry-journal.sqlite")).unwrap());
+    let seen = String::from_utf8_lossy(&seen);
+    for secret in [
+        BCRYPT,
+        "CCCCCCCCCCCCCCCCCCCCC",
+        totp,
+        bad_totp,
+        weird_digest,
+        "aaaaa-bbbbb",
+    ] {
+        assert!(
+            !seen.contains(secret),
+            "a secret leaked into output, report or journal"
+        );
+    }
+    // The records were really processed (so the check above had something to find).
+    assert!(
+        seen.contains("totp_secret"),
+        "the bad TOTP secret is reported by field name"
+    );
+    assert!(seen.contains("s3"));
+}

@@ -1,0 +1,206 @@
+//! SIGKILL a migration at random points, resume it each time, and compare the final target
+//! with an uninterrupted run of the same export: no missing user, no duplicate, the very same
+//! rows. Then re-run the finished migration: nothing is written, every record is reported as
+//! already present.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "crash-test-secret-0123456789abcdef";
+const TABLES: &[&str] = &["user", "account", "twoFactor"];
+
+fn authferry() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
+    c.env("BETTER_AUTH_SECRET", SECRET)
+        .env_remove("AUTH_SECRET");
+    c
+}
+
+struct Run<'a> {
+    csv: &'a Path,
+    to: String,
+    journal: PathBuf,
+    codes: PathBuf,
+}
+
+impl Run<'_> {
+    fn command(&self) -> Command {
+        let mut c = authferry();
+        c.args(["migrate", "--quiet", "--json", "--batch-size", "1000"])
+            .arg("--from")
+            .arg(format!("clerk-csv:{}", self.csv.display()))
+            .arg("--to")
+            .arg(&self.to)
+            .arg("--journal")
+            .arg(&self.journal)
+            .arg("--backup-codes-out")
+            .arg(&self.codes)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    /// Runs to the end; returns the JSON summary and how long it took.
+    fn complete(&self) -> (serde_json::Value, Duration) {
+        let t = Instant::now();
+        let out = self.command().output().expect("run authferry");
+        let took = t.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "migrate failed: {stderr}");
+        let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+        (summary, took)
+    }
+
+    /// Starts a run and SIGKILLs it after `after`. Returns whether it was still running.
+    fn kill_after(&self, after: Duration) -> bool {
+        let mut child = self.command().spawn().expect("spawn authferry");
+        std::thread::sleep(after);
+        let running = child.try_wait().expect("poll child").is_none();
+        child.kill().ok(); // SIGKILL on Unix
+        child.wait().ok();
+        running
+    }
+}
+
+/// A small xorshift so the kill points differ between runs yet are reproducible from the
+/// printed seed.
+fn kill_points(seed: u64, n: usize, max: Duration) -> Vec<Duration> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let frac = (x % 1000) as f64 / 1000.0;
+            Duration::from_millis(50) + max.mul_f64(frac * 0.9)
+        })
+        .collect()
+}
+
+fn seed() -> u64 {
+    std::env::var("AUTHFERRY_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        })
+}
+
+fn journal_states(journal: &Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(journal).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT state, count(*) FROM records GROUP BY state ORDER BY state")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn sqlite_sigkill_resume_matches_uninterrupted_run() {
+    let users: u64 = std::env::var("AUTHFERRY_CRASH_USERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, users, 42).unwrap();
+
+    let reference = Run {
+        csv: &csv,
+        to: format!(
+            "better-auth:sqlite:{}",
+            dir.path().join("reference.db").display()
+        ),
+        journal: dir.path().join("reference-journal.sqlite"),
+        codes: dir.path().join("reference-codes.ndjson"),
+    };
+    let (summary, took) = reference.complete();
+    assert_eq!(summary["counts"]["migrated"], users, "{summary}");
+
+    let crashed_db = dir.path().join("crashed.db");
+    let crashed = Run {
+        csv: &csv,
+        to: format!("better-auth:sqlite:{}", crashed_db.display()),
+        journal: dir.path().join("crashed-journal.sqlite"),
+        codes: dir.path().join("crashed-codes.ndjson"),
+    };
+    let seed = seed();
+    eprintln!(
+        "crash test: {users} users, uninterrupted run {took:?}, kill seed {seed} (AUTHFERRY_CRASH_SEED)"
+    );
+    let mut killed_mid_run = 0;
+    for point in kill_points(seed, 5, took) {
+        if crashed.kill_after(point) {
+            killed_mid_run += 1;
+        }
+    }
+    assert!(
+        killed_mid_run >= 3,
+        "only {killed_mid_run} of 5 kills landed mid-run; the test proved too little"
+    );
+    let (summary, _) = crashed.complete();
+    let c = &summary["counts"];
+    assert_eq!(
+        c["migrated"].as_u64().unwrap() + c["already_present"].as_u64().unwrap(),
+        users,
+        "every record ends migrated exactly once: {summary}"
+    );
+    assert_eq!(c["failed"], 0);
+    assert_eq!(c["skipped"], 0);
+    assert_eq!(
+        journal_states(&crashed.journal),
+        vec![("migrated".to_string(), users as i64)],
+        "no pending left"
+    );
+
+    // Same rows, byte for byte (ids, timestamps, encrypted two-factor values included).
+    let conn = rusqlite::Connection::open(dir.path().join("reference.db")).unwrap();
+    conn.execute(
+        "ATTACH DATABASE ?1 AS crashed",
+        [crashed_db.to_str().unwrap()],
+    )
+    .unwrap();
+    for table in TABLES {
+        let count = |db: &str| -> i64 {
+            conn.query_row(&format!("SELECT count(*) FROM {db}.\"{table}\""), [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(count("main"), count("crashed"), "row count of {table}");
+        let diff: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM (SELECT * FROM main.\"{table}\" EXCEPT SELECT * FROM crashed.\"{table}\")"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            diff, 0,
+            "{table}: {diff} rows of the uninterrupted run differ in the resumed one"
+        );
+    }
+    let users_in_db: i64 = conn
+        .query_row("SELECT count(*) FROM crashed.\"user\"", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(users_in_db as u64, users);
+
+    // A finished migration re-run writes nothing and reports everything as already present.
+    let before = std::fs::metadata(&crashed_db).unwrap().len();
+    let (summary, _) = crashed.complete();
+    assert_eq!(summary["counts"]["already_present"], users, "{summary}");
+    assert_eq!(summary["counts"]["migrated"], 0);
+    let after: i64 = conn
+        .query_row("SELECT count(*) FROM crashed.\"user\"", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(after as u64, users);
+    assert_eq!(before, std::fs::metadata(&crashed_db).unwrap().len());
+}
