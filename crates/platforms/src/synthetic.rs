@@ -21,8 +21,20 @@ impl SplitMix {
     }
 }
 
-const FIRST: &[&str] = &["Ada", "Grace", "Zoë", "José", "Łukasz", "Mei", "Amara", "Søren", "Olu", "Nguyễn"];
-const LAST: &[&str] = &["Lovelace", "Hopper", "O'Neil", "García", "\"Jr\", Smith", "Okafor", "Ødegaard", "Tanaka", "Müller"];
+const FIRST: &[&str] = &[
+    "Ada", "Grace", "Zoë", "José", "Łukasz", "Mei", "Amara", "Søren", "Olu", "Nguyễn",
+];
+const LAST: &[&str] = &[
+    "Lovelace",
+    "Hopper",
+    "O'Neil",
+    "García",
+    "\"Jr\", Smith",
+    "Okafor",
+    "Ødegaard",
+    "Tanaka",
+    "Müller",
+];
 const BASE32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// Passwords of the generated users: user `i` has `synthetic_password(i % DIGESTS)`.
@@ -33,7 +45,11 @@ pub fn synthetic_password(k: usize) -> String {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 /// Writes `users` generated users as a Clerk dashboard CSV. Digests are real bcrypt (cost 4,
@@ -50,15 +66,34 @@ pub fn write_clerk_csv(path: &Path, users: u64, seed: u64) -> std::io::Result<()
         let first = FIRST[(r % FIRST.len() as u64) as usize];
         let last = LAST[((r >> 8) % LAST.len() as u64) as usize];
         let id = format!("user_{:012x}{:012x}", i, r & 0xffff_ffff_ffff);
-        let email = format!("{}.{}{}@example.com", first.to_lowercase().replace(' ', ""), i, if r & 1 == 0 { "" } else { "x" });
-        let username = if r % 2 == 0 { format!("user{i}") } else { String::new() };
-        let phone = if r % 3 == 0 { format!("+1555{:07}", i % 10_000_000) } else { String::new() };
-        let totp = if r % 20 == 0 {
-            (0..32).map(|k| BASE32[((r >> (k % 59)) as usize + k) % 32] as char).collect()
+        let email = format!(
+            "{}.{}{}@example.com",
+            first.to_lowercase().replace(' ', ""),
+            i,
+            if r & 1 == 0 { "" } else { "x" }
+        );
+        let username = if r % 2 == 0 {
+            format!("user{i}")
         } else {
             String::new()
         };
-        let (digest, hasher) = if r % 10 == 9 { ("", "") } else { (digests[(i % DIGESTS as u64) as usize].as_str(), "bcrypt") };
+        let phone = if r % 3 == 0 {
+            format!("+1555{:07}", i % 10_000_000)
+        } else {
+            String::new()
+        };
+        let totp = if r % 20 == 0 {
+            (0..32)
+                .map(|k| BASE32[((r >> (k % 59)) as usize + k) % 32] as char)
+                .collect()
+        } else {
+            String::new()
+        };
+        let (digest, hasher) = if r % 10 == 9 {
+            ("", "")
+        } else {
+            (digests[(i % DIGESTS as u64) as usize].as_str(), "bcrypt")
+        };
         writeln!(
             w,
             "{id},{},{},{username},{email},{phone},{email},,{phone},,{totp},{digest},{hasher}",
@@ -83,7 +118,11 @@ mod tests {
         assert_eq!(text.lines().count(), 51);
         assert!(text.starts_with(CLERK_CSV_HEADER));
         // bcrypt salts differ between calls, so compare everything but digests.
-        let strip = |s: String| s.lines().map(|l| l.split("$2b$").next().unwrap_or("").to_string()).collect::<Vec<_>>();
+        let strip = |s: String| {
+            s.lines()
+                .map(|l| l.split("$2b$").next().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(strip(text), strip(std::fs::read_to_string(&b).unwrap()));
     }
 }
