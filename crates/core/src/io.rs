@@ -133,16 +133,11 @@ impl<T: DeserializeOwned + Send + 'static> JsonItems<T> {
                         return;
                     }
                 };
-                let result = match first {
-                    None => Ok(()),
-                    Some(b'[') => stream_array(reader, &tx),
-                    Some(b'{')
-                        if wrapper_key.is_some()
-                            && looks_wrapped(&mut reader, wrapper_key.unwrap()) =>
-                    {
-                        stream_wrapped(reader, wrapper_key.unwrap(), &tx)
-                    }
-                    Some(_) => stream_lines(reader, &tx),
+                let result = match (first, wrapper_key) {
+                    (None, _) => Ok(()),
+                    (Some(b'['), _) => stream_array(reader, &tx),
+                    (Some(b'{'), Some(key)) => stream_object_file(reader, key, &tx),
+                    (Some(_), _) => stream_lines(reader, None, &tx),
                 };
                 if let Err(msg) = result {
                     let _ = tx.send(JsonItem::Fatal(msg));
@@ -184,21 +179,20 @@ fn first_significant_byte<R: BufRead>(r: &mut R) -> io::Result<Option<u8>> {
     }
 }
 
-/// Peeks (without consuming) whether the object starting here has `"key"` as an array field
-/// near its start; otherwise the file is NDJSON whose first line is an object.
-fn looks_wrapped<R: BufRead>(r: &mut R, key: &str) -> bool {
-    match r.fill_buf() {
-        Ok(buf) => {
-            let head = &buf[..buf.len().min(4096)];
-            let text = String::from_utf8_lossy(head);
-            let first_line = text.lines().next().unwrap_or("");
-            // NDJSON's first line is a complete object; a wrapper's first line is not.
-            let pattern = format!("\"{key}\"");
-            text.contains(&pattern)
-                && serde_json::from_str::<serde_json::Value>(first_line).is_err()
-        }
-        Err(_) => false,
-    }
+/// A file starting with `{` is either NDJSON (its first line is a complete value) or one
+/// multi-line object whose `key` holds the array of items (`{"users": […]}`), streamed.
+/// Deciding from the whole first line, not from a guess at the first bytes, keeps an NDJSON
+/// line that merely mentions the key from being taken for a wrapper.
+fn stream_object_file<T: DeserializeOwned, R: BufRead>(
+    mut reader: R,
+    key: &'static str,
+    tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
+) -> Result<(), String> {
+    let mut first = String::new();
+    reader.read_line(&mut first).map_err(|e| format!("cannot read line 1: {e}"))?;
+    let complete = serde_json::from_str::<serde::de::IgnoredAny>(first.trim()).is_ok();
+    let reader = io::Cursor::new(first.into_bytes()).chain(reader);
+    if complete { stream_lines(reader, Some(key), tx) } else { stream_wrapped(reader, key, tx) }
 }
 
 fn send_value<T: DeserializeOwned>(
@@ -214,8 +208,11 @@ fn send_value<T: DeserializeOwned>(
     tx.send(item).is_ok()
 }
 
+/// NDJSON. With a wrapper `key`, a line holding a whole wrapper object (`{"key": […]}`, a
+/// page saved on one line) gives its items.
 fn stream_lines<T: DeserializeOwned, R: BufRead>(
     reader: R,
+    key: Option<&str>,
     tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
 ) -> Result<(), String> {
     let mut pos = 0u64;
@@ -227,6 +224,16 @@ fn stream_lines<T: DeserializeOwned, R: BufRead>(
         }
         pos += 1;
         match serde_json::from_str::<serde_json::Value>(trimmed) {
+            Ok(serde_json::Value::Object(mut page)) if key.is_some_and(|k| page.get(k).is_some_and(|v| v.is_array())) => {
+                let Some(serde_json::Value::Array(items)) = page.remove(key.unwrap_or_default()) else { continue };
+                pos -= 1;
+                for (i, v) in items.into_iter().enumerate() {
+                    pos += 1;
+                    if !send_value(pos, &format!("line {} item {}", lineno + 1, i + 1), v, tx) {
+                        return Ok(());
+                    }
+                }
+            }
             Ok(v) => {
                 if !send_value(pos, &format!("line {}", lineno + 1), v, tx) {
                     return Ok(());

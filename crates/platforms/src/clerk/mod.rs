@@ -1,50 +1,222 @@
-//! Clerk as a source: the dashboard CSV export, Backend API user JSON, and the migration
-//! script's users.json. (Being written.)
+//! Clerk as a source, in the three shapes a Clerk user base leaves the platform in:
+//!
+//! * [`ClerkCsvSource`] (`clerk-csv:PATH`): the dashboard's "Export users" CSV, the only export
+//!   with password digests and TOTP secrets. Two header layouts are in use and both are read.
+//! * [`ClerkApiJsonSource`] (`clerk-json:PATH`): user objects as the Backend API's
+//!   `GET /v1/users` returns them (no digests or TOTP secrets: the API never returns them).
+//! * [`ClerkUsersJsonSource`] (`clerk-users-json:PATH`): the `users.json` that Clerk's migration
+//!   script imports, which people also use as a hand-made interchange file.
+//!
+//! All three stream: memory stays bounded by one record whatever the export's size.
 
-use authferry_core::{RecordError, Source, User};
-use std::path::Path;
+mod api_json;
+mod csv;
+mod json_fields;
+mod users_json;
 
-pub struct ClerkCsvSource;
-impl ClerkCsvSource {
-    pub fn open(_path: &Path) -> std::io::Result<Self> {
-        Err(std::io::Error::other("not yet implemented"))
-    }
-}
-impl Source for ClerkCsvSource {
-    fn describe(&self) -> String {
-        "clerk-csv".into()
-    }
-    fn next_user(&mut self) -> Option<Result<User, RecordError>> {
-        None
-    }
-}
+pub use api_json::ClerkApiJsonSource;
+pub use csv::{ClerkCsvLayout, ClerkCsvSource};
+pub use users_json::ClerkUsersJsonSource;
 
-pub struct ClerkApiJsonSource;
-impl ClerkApiJsonSource {
-    pub fn open(_path: &Path) -> std::io::Result<Self> {
-        Err(std::io::Error::other("not yet implemented"))
-    }
-}
-impl Source for ClerkApiJsonSource {
-    fn describe(&self) -> String {
-        "clerk-json".into()
-    }
-    fn next_user(&mut self) -> Option<Result<User, RecordError>> {
-        None
-    }
+use authferry_core::{EmailAddress, PhoneNumber, Timestamp};
+
+/// The values of a multi-valued export cell. Clerk's dashboard export separates several
+/// addresses with `|` (`a@x.com|b@x.com`); exports that went through a spreadsheet or another
+/// tool use `,` inside the quoted cell instead. Clerk's own importer splits on both, and so do we.
+pub(crate) fn split_multi(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(['|', ','])
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
 }
 
-pub struct ClerkUsersJsonSource;
-impl ClerkUsersJsonSource {
-    pub fn open(_path: &Path) -> std::io::Result<Self> {
-        Err(std::io::Error::other("not yet implemented"))
+/// A user's email addresses or phone numbers, collected from several places of one record
+/// (primary, verified, unverified lists) into one entry per identifier, in first-seen order.
+///
+/// A later mention of the same identifier can only add to what is known about it: the primary
+/// address listed again among the verified ones becomes verified, never the reverse.
+pub(crate) struct IdentifierList {
+    entries: Vec<IdentifierEntry>,
+    /// Emails compare case-insensitively (Clerk lower-cases them); phone numbers exactly.
+    case_insensitive: bool,
+}
+
+struct IdentifierEntry {
+    value: String,
+    verified: bool,
+    primary: bool,
+}
+
+impl IdentifierList {
+    pub(crate) fn emails() -> Self {
+        IdentifierList {
+            entries: Vec::new(),
+            case_insensitive: true,
+        }
+    }
+
+    pub(crate) fn phones() -> Self {
+        IdentifierList {
+            entries: Vec::new(),
+            case_insensitive: false,
+        }
+    }
+
+    /// Adds one identifier; surrounding whitespace is dropped and an empty value ignored.
+    pub(crate) fn add(&mut self, value: &str, verified: bool, primary: bool) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let case_insensitive = self.case_insensitive;
+        let same = |existing: &str| {
+            if case_insensitive {
+                existing.to_lowercase() == value.to_lowercase()
+            } else {
+                existing == value
+            }
+        };
+        match self.entries.iter_mut().find(|e| same(&e.value)) {
+            Some(entry) => {
+                entry.verified |= verified;
+                entry.primary |= primary;
+            }
+            None => self.entries.push(IdentifierEntry {
+                value: value.to_owned(),
+                verified,
+                primary,
+            }),
+        }
+    }
+
+    pub(crate) fn into_emails(self) -> Vec<EmailAddress> {
+        self.entries
+            .into_iter()
+            .map(|e| EmailAddress {
+                address: e.value,
+                verified: e.verified,
+                primary: e.primary,
+            })
+            .collect()
+    }
+
+    pub(crate) fn into_phones(self) -> Vec<PhoneNumber> {
+        self.entries
+            .into_iter()
+            .map(|e| PhoneNumber {
+                number: e.value,
+                verified: e.verified,
+                primary: e.primary,
+            })
+            .collect()
     }
 }
-impl Source for ClerkUsersJsonSource {
-    fn describe(&self) -> String {
-        "clerk-users-json".into()
+
+/// Clerk names OAuth providers `oauth_google`, `oauth_github`, `oauth_custom_acme`; the
+/// canonical model keeps the provider without the platform's prefix.
+pub(crate) fn provider_without_prefix(provider: &str) -> String {
+    let provider = provider.trim();
+    provider
+        .strip_prefix("oauth_")
+        .unwrap_or(provider)
+        .to_owned()
+}
+
+/// A date as people and scripts write it: RFC 3339, milliseconds or seconds since the epoch,
+/// or the zone-less `2024-01-15 10:00:00` / `2024-01-15T10:00:00` / `2024-01-15` that SQL
+/// exports produce (read as UTC, which is what JavaScript's `new Date()` in Clerk's scripts
+/// does with a date-only value and what database dumps almost always mean).
+pub(crate) fn parse_date_text(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    if let Some(t) = Timestamp::parse_loose(text) {
+        return Some(t);
     }
-    fn next_user(&mut self) -> Option<Result<User, RecordError>> {
-        None
+    use time::macros::format_description;
+    let with_time = [
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"),
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"),
+    ];
+    for format in with_time {
+        if let Ok(dt) = time::PrimitiveDateTime::parse(text, format) {
+            return Some(millis_of(dt.assume_utc()));
+        }
+    }
+    let date_only = format_description!("[year]-[month]-[day]");
+    if let Ok(date) = time::Date::parse(text, date_only) {
+        return Some(millis_of(date.midnight().assume_utc()));
+    }
+    None
+}
+
+fn millis_of(dt: time::OffsetDateTime) -> Timestamp {
+    Timestamp::from_millis((dt.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// What a text flag cell says: `true`/`false`, `1`/`0`, `yes`/`no`; `None` for anything else.
+pub(crate) fn parse_flag(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "t" | "y" => Some(true),
+        "false" | "0" | "no" | "f" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_valued_cells_split_on_pipe_and_comma() {
+        let values: Vec<&str> = split_multi(" a@x.com| b@x.com ,c@x.com,,|").collect();
+        assert_eq!(values, ["a@x.com", "b@x.com", "c@x.com"]);
+        assert_eq!(split_multi("").count(), 0);
+    }
+
+    #[test]
+    fn identifier_list_merges_case_insensitively_and_keeps_order() {
+        let mut emails = IdentifierList::emails();
+        emails.add("Ada@Example.com", false, true);
+        emails.add("ada@example.com", true, false);
+        emails.add("second@example.com", false, false);
+        emails.add("  ", true, false);
+        let emails = emails.into_emails();
+        assert_eq!(emails.len(), 2);
+        assert_eq!(emails[0].address, "Ada@Example.com");
+        assert!(emails[0].primary && emails[0].verified);
+        assert!(!emails[1].primary && !emails[1].verified);
+
+        let mut phones = IdentifierList::phones();
+        phones.add("+15551234567", true, true);
+        phones.add("+15551234567", false, false);
+        assert_eq!(phones.into_phones().len(), 1);
+    }
+
+    #[test]
+    fn providers_lose_clerks_prefix() {
+        assert_eq!(provider_without_prefix("oauth_google"), "google");
+        assert_eq!(provider_without_prefix("oauth_custom_acme"), "custom_acme");
+        assert_eq!(provider_without_prefix("saml"), "saml");
+    }
+
+    #[test]
+    fn dates_in_the_usual_shapes() {
+        let expected = Some(Timestamp::from_millis(1_705_312_800_000));
+        assert_eq!(parse_date_text("2024-01-15T10:00:00Z"), expected);
+        assert_eq!(parse_date_text("2024-01-15 10:00:00"), expected);
+        assert_eq!(parse_date_text("2024-01-15T10:00:00"), expected);
+        assert_eq!(parse_date_text("1705312800000"), expected);
+        assert_eq!(
+            parse_date_text("2024-01-15"),
+            Some(Timestamp::from_millis(1_705_276_800_000))
+        );
+        assert_eq!(parse_date_text("yesterday"), None);
+    }
+
+    #[test]
+    fn flags() {
+        assert_eq!(parse_flag(" TRUE "), Some(true));
+        assert_eq!(parse_flag("0"), Some(false));
+        assert_eq!(parse_flag("maybe"), None);
     }
 }

@@ -1,0 +1,543 @@
+//! The Clerk dashboard's "Export users" CSV.
+//!
+//! Two header layouts are in use. The dashboard's current one:
+//!
+//! ```text
+//! id,first_name,last_name,username,primary_email_address,primary_phone_number,
+//! verified_email_addresses,unverified_email_addresses,verified_phone_numbers,
+//! unverified_phone_numbers,totp_secret,password_digest,password_hasher
+//! ```
+//!
+//! and the older one that Clerk support sent, which lists all addresses in one column and
+//! carries metadata as JSON text:
+//!
+//! ```text
+//! id,first_name,last_name,username,email_addresses,phone_numbers,totp_secret,
+//! password_digest,password_hasher,unsafe_metadata,public_metadata,private_metadata
+//! ```
+//!
+//! Columns are matched by name (case-insensitively, in any order); unknown columns are
+//! ignored and every column but `id` may be missing. Several values in one cell are separated
+//! by `|` (Clerk's own separator) or `,`. An empty cell is an absent value.
+
+use super::{IdentifierList, parse_date_text, parse_flag, split_multi};
+use authferry_core::io::{ByteProgress, CountingReader, open_counted};
+use authferry_core::{PasswordCredential, RecordError, Secret, Source, User};
+use serde_json::Value;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+type ExportReader = BufReader<CountingReader<File>>;
+
+/// Which of Clerk's two CSV header layouts a file has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClerkCsvLayout {
+    /// `primary_email_address`, `verified_email_addresses`, … (the dashboard's export).
+    Dashboard,
+    /// `email_addresses`, `phone_numbers` and JSON metadata columns (older support exports).
+    Legacy,
+}
+
+impl ClerkCsvLayout {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClerkCsvLayout::Dashboard => "dashboard",
+            ClerkCsvLayout::Legacy => "legacy",
+        }
+    }
+}
+
+/// The columns this source understands. Anything else in the header is ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    Id,
+    ExternalId,
+    FirstName,
+    LastName,
+    Username,
+    ImageUrl,
+    PrimaryEmailAddress,
+    VerifiedEmailAddresses,
+    UnverifiedEmailAddresses,
+    PrimaryPhoneNumber,
+    VerifiedPhoneNumbers,
+    UnverifiedPhoneNumbers,
+    /// Legacy layout: every address, with no word on which is primary or verified.
+    EmailAddresses,
+    /// Legacy layout: every phone number, likewise.
+    PhoneNumbers,
+    TotpSecret,
+    BackupCodes,
+    PasswordDigest,
+    PasswordHasher,
+    PublicMetadata,
+    PrivateMetadata,
+    UnsafeMetadata,
+    CreatedAt,
+    UpdatedAt,
+    LastSignInAt,
+    Banned,
+    Locked,
+}
+
+impl Column {
+    const ALL: [Column; 26] = [
+        Column::Id,
+        Column::ExternalId,
+        Column::FirstName,
+        Column::LastName,
+        Column::Username,
+        Column::ImageUrl,
+        Column::PrimaryEmailAddress,
+        Column::VerifiedEmailAddresses,
+        Column::UnverifiedEmailAddresses,
+        Column::PrimaryPhoneNumber,
+        Column::VerifiedPhoneNumbers,
+        Column::UnverifiedPhoneNumbers,
+        Column::EmailAddresses,
+        Column::PhoneNumbers,
+        Column::TotpSecret,
+        Column::BackupCodes,
+        Column::PasswordDigest,
+        Column::PasswordHasher,
+        Column::PublicMetadata,
+        Column::PrivateMetadata,
+        Column::UnsafeMetadata,
+        Column::CreatedAt,
+        Column::UpdatedAt,
+        Column::LastSignInAt,
+        Column::Banned,
+        Column::Locked,
+    ];
+
+    fn header(self) -> &'static str {
+        match self {
+            Column::Id => "id",
+            Column::ExternalId => "external_id",
+            Column::FirstName => "first_name",
+            Column::LastName => "last_name",
+            Column::Username => "username",
+            Column::ImageUrl => "image_url",
+            Column::PrimaryEmailAddress => "primary_email_address",
+            Column::VerifiedEmailAddresses => "verified_email_addresses",
+            Column::UnverifiedEmailAddresses => "unverified_email_addresses",
+            Column::PrimaryPhoneNumber => "primary_phone_number",
+            Column::VerifiedPhoneNumbers => "verified_phone_numbers",
+            Column::UnverifiedPhoneNumbers => "unverified_phone_numbers",
+            Column::EmailAddresses => "email_addresses",
+            Column::PhoneNumbers => "phone_numbers",
+            Column::TotpSecret => "totp_secret",
+            Column::BackupCodes => "backup_codes",
+            Column::PasswordDigest => "password_digest",
+            Column::PasswordHasher => "password_hasher",
+            Column::PublicMetadata => "public_metadata",
+            Column::PrivateMetadata => "private_metadata",
+            Column::UnsafeMetadata => "unsafe_metadata",
+            Column::CreatedAt => "created_at",
+            Column::UpdatedAt => "updated_at",
+            Column::LastSignInAt => "last_sign_in_at",
+            Column::Banned => "banned",
+            Column::Locked => "locked",
+        }
+    }
+
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+/// Where each known column is in this file's rows.
+struct ColumnIndex([Option<usize>; Column::ALL.len()]);
+
+impl ColumnIndex {
+    fn from_header(names: &[String]) -> Self {
+        let mut positions = [None; Column::ALL.len()];
+        for column in Column::ALL {
+            // The first of two same-named columns wins, as in every spreadsheet reader.
+            positions[column.slot()] = names.iter().position(|n| n == column.header());
+        }
+        ColumnIndex(positions)
+    }
+
+    fn has(&self, column: Column) -> bool {
+        self.0[column.slot()].is_some()
+    }
+
+    fn position(&self, column: Column) -> Option<usize> {
+        self.0[column.slot()]
+    }
+}
+
+pub struct ClerkCsvSource {
+    path: PathBuf,
+    layout: ClerkCsvLayout,
+    columns: ColumnIndex,
+    reader: ::csv::Reader<ExportReader>,
+    record: ::csv::ByteRecord,
+    progress: ByteProgress,
+    /// Data rows read so far, blank ones included: errors name a row by its number, because
+    /// the CSV reader's line count misses newlines inside quoted cells.
+    rows_read: u64,
+    finished: bool,
+}
+
+impl ClerkCsvSource {
+    /// Opens the export and reads its header. A file whose header is not a Clerk export's
+    /// (no `id` column, or no column identifying a user) is refused here, before any record.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let (mut file, progress) = open_counted(path)?;
+        skip_preamble(&mut file)?;
+        let mut reader = ::csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(file);
+        let names: Vec<String> = reader
+            .byte_headers()
+            .map_err(csv_to_io)?
+            .iter()
+            .map(|name| {
+                String::from_utf8_lossy(name)
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_ascii_lowercase()
+            })
+            .collect();
+        if names.iter().all(String::is_empty) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a Clerk users export: the file is empty",
+            ));
+        }
+        let columns = ColumnIndex::from_header(&names);
+        let layout = detect_layout(&columns).map_err(|why| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not a Clerk users export: {why}"),
+            )
+        })?;
+        Ok(ClerkCsvSource {
+            path: path.to_path_buf(),
+            layout,
+            columns,
+            reader,
+            record: ::csv::ByteRecord::new(),
+            progress,
+            rows_read: 0,
+            finished: false,
+        })
+    }
+
+    /// The header layout the file was found to have.
+    pub fn layout(&self) -> ClerkCsvLayout {
+        self.layout
+    }
+}
+
+fn detect_layout(columns: &ColumnIndex) -> Result<ClerkCsvLayout, String> {
+    if !columns.has(Column::Id) {
+        return Err("the header has no `id` column".into());
+    }
+    let dashboard = [
+        Column::PrimaryEmailAddress,
+        Column::VerifiedEmailAddresses,
+        Column::UnverifiedEmailAddresses,
+        Column::PrimaryPhoneNumber,
+        Column::VerifiedPhoneNumbers,
+        Column::UnverifiedPhoneNumbers,
+    ];
+    let legacy = [Column::EmailAddresses, Column::PhoneNumbers];
+    if dashboard.iter().any(|c| columns.has(*c)) {
+        Ok(ClerkCsvLayout::Dashboard)
+    } else if legacy.iter().any(|c| columns.has(*c)) {
+        Ok(ClerkCsvLayout::Legacy)
+    } else if columns.has(Column::Username) {
+        // A username-only instance: nothing says which layout, and nothing depends on it.
+        Ok(ClerkCsvLayout::Dashboard)
+    } else {
+        Err(
+            "the header has no email, phone or username column (expected \
+             `primary_email_address` or `email_addresses`)"
+                .into(),
+        )
+    }
+}
+
+fn csv_to_io(e: ::csv::Error) -> io::Error {
+    let message = e.to_string();
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        _ => io::Error::new(io::ErrorKind::InvalidData, message),
+    }
+}
+
+/// Skips what comes before the header: a UTF-8 byte order mark, blank lines, and `#` comment
+/// lines (Clerk's own sample export starts with `# Password for users with passwords: …`, and
+/// Clerk's importer reads CSV with comments skipped). Only lines before the header are
+/// skipped: in the rows a leading `#` is data.
+fn skip_preamble<R: BufRead>(reader: &mut R) -> io::Result<()> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let mut at_start = true;
+    let mut discarded = Vec::new();
+    loop {
+        let buf = reader.fill_buf()?;
+        if at_start && buf.starts_with(BOM) {
+            reader.consume(BOM.len());
+            at_start = false;
+            continue;
+        }
+        at_start = false;
+        match buf.first() {
+            Some(b'#') => {
+                discarded.clear();
+                reader.read_until(b'\n', &mut discarded)?;
+            }
+            Some(b'\r' | b'\n') => reader.consume(1),
+            _ => return Ok(()),
+        }
+    }
+}
+
+impl Source for ClerkCsvSource {
+    fn describe(&self) -> String {
+        format!(
+            "clerk-csv:{} ({} layout)",
+            self.path.display(),
+            self.layout.name()
+        )
+    }
+
+    fn next_user(&mut self) -> Option<Result<User, RecordError>> {
+        loop {
+            if self.finished {
+                return None;
+            }
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.finished = true;
+                    return None;
+                }
+                Err(e) => {
+                    // With `flexible` and byte records the only error left is I/O: the file
+                    // cannot be read further.
+                    self.finished = true;
+                    return Some(Err(RecordError::fatal(format!(
+                        "cannot read {}: {e}",
+                        self.path.display()
+                    ))));
+                }
+            }
+            self.rows_read += 1;
+            let row = Row {
+                record: &self.record,
+                columns: &self.columns,
+                number: self.rows_read,
+            };
+            match row.to_user() {
+                Ok(Some(user)) => return Some(Ok(user)),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    fn progress(&self) -> Option<ByteProgress> {
+        Some(self.progress.clone())
+    }
+}
+
+/// One data row of the export.
+struct Row<'r> {
+    record: &'r ::csv::ByteRecord,
+    columns: &'r ColumnIndex,
+    /// The row's number counting from the first row after the header, for people looking
+    /// for it in the file.
+    number: u64,
+}
+
+impl Row<'_> {
+    /// The row as a user; `None` for a row with nothing in it (spreadsheets leave `,,,,` rows).
+    fn to_user(&self) -> Result<Option<User>, RecordError> {
+        let source_id = match self.text(Column::Id, None)? {
+            Some(id) => id.to_owned(),
+            None if self.is_blank() => return Ok(None),
+            None => {
+                return Err(RecordError::invalid(
+                    None,
+                    Some(Column::Id.header()),
+                    format!("row {} after the header has no id", self.number),
+                ));
+            }
+        };
+        let id = Some(source_id.as_str());
+        let owned = |column| -> Result<Option<String>, RecordError> {
+            Ok(self.text(column, id)?.map(str::to_owned))
+        };
+
+        let mut emails = IdentifierList::emails();
+        if let Some(primary) = self.text(Column::PrimaryEmailAddress, id)? {
+            // Verified only if the export lists it among the verified addresses (below).
+            emails.add(primary, false, true);
+        }
+        for (column, verified) in [
+            (Column::VerifiedEmailAddresses, true),
+            (Column::UnverifiedEmailAddresses, false),
+            // The legacy column says nothing about verification: claim none.
+            (Column::EmailAddresses, false),
+        ] {
+            for address in split_multi(self.text(column, id)?.unwrap_or_default()) {
+                emails.add(address, verified, false);
+            }
+        }
+
+        let mut phones = IdentifierList::phones();
+        if let Some(primary) = self.text(Column::PrimaryPhoneNumber, id)? {
+            phones.add(primary, false, true);
+        }
+        for (column, verified) in [
+            (Column::VerifiedPhoneNumbers, true),
+            (Column::UnverifiedPhoneNumbers, false),
+            (Column::PhoneNumbers, false),
+        ] {
+            for number in split_multi(self.text(column, id)?.unwrap_or_default()) {
+                phones.add(number, verified, false);
+            }
+        }
+
+        let password = match self.text(Column::PasswordDigest, id)? {
+            Some(digest) => Some(PasswordCredential {
+                hasher: owned(Column::PasswordHasher)?,
+                digest: Secret::new(digest),
+                params: Default::default(),
+            }),
+            None => None,
+        };
+
+        let backup_codes = split_multi(self.text(Column::BackupCodes, id)?.unwrap_or_default())
+            .map(Secret::new)
+            .collect();
+
+        Ok(Some(User {
+            external_id: owned(Column::ExternalId)?,
+            emails: emails.into_emails(),
+            phones: phones.into_phones(),
+            username: owned(Column::Username)?,
+            first_name: owned(Column::FirstName)?,
+            last_name: owned(Column::LastName)?,
+            image_url: owned(Column::ImageUrl)?,
+            password,
+            totp_secret: self.text(Column::TotpSecret, id)?.map(Secret::new),
+            backup_codes,
+            public_metadata: self.metadata(Column::PublicMetadata, id)?,
+            private_metadata: self.metadata(Column::PrivateMetadata, id)?,
+            unsafe_metadata: self.metadata(Column::UnsafeMetadata, id)?,
+            created_at: self.timestamp(Column::CreatedAt, id)?,
+            updated_at: self.timestamp(Column::UpdatedAt, id)?,
+            last_sign_in_at: self.timestamp(Column::LastSignInAt, id)?,
+            banned: self.flag(Column::Banned, id)?.unwrap_or(false),
+            locked: self.flag(Column::Locked, id)?.unwrap_or(false),
+            source_id,
+            ..Default::default()
+        }))
+    }
+
+    fn error(&self, column: Column, id: Option<&str>, message: &str) -> RecordError {
+        RecordError::invalid(
+            id.map(str::to_owned),
+            Some(column.header()),
+            format!("row {} after the header: {message}", self.number),
+        )
+    }
+
+    /// A cell's text, trimmed; a missing column, a short row and an empty cell are all `None`.
+    fn text(&self, column: Column, id: Option<&str>) -> Result<Option<&str>, RecordError> {
+        let Some(bytes) = self
+            .columns
+            .position(column)
+            .and_then(|i| self.record.get(i))
+        else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| self.error(column, id, "not valid UTF-8 text"))?
+            .trim();
+        Ok((!text.is_empty()).then_some(text))
+    }
+
+    fn metadata(&self, column: Column, id: Option<&str>) -> Result<Option<Value>, RecordError> {
+        let Some(text) = self.text(column, id)? else {
+            return Ok(None);
+        };
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Null) => Ok(None),
+            Ok(value) => Ok(Some(value)),
+            Err(e) => Err(self.error(column, id, &super::json_fields::json_syntax_message(&e))),
+        }
+    }
+
+    fn timestamp(
+        &self,
+        column: Column,
+        id: Option<&str>,
+    ) -> Result<Option<authferry_core::Timestamp>, RecordError> {
+        match self.text(column, id)? {
+            None => Ok(None),
+            Some(text) => parse_date_text(text).map(Some).ok_or_else(|| {
+                self.error(
+                    column,
+                    id,
+                    "not a date (expected RFC 3339 or milliseconds since the epoch)",
+                )
+            }),
+        }
+    }
+
+    fn flag(&self, column: Column, id: Option<&str>) -> Result<Option<bool>, RecordError> {
+        match self.text(column, id)? {
+            None => Ok(None),
+            Some(text) => parse_flag(text)
+                .map(Some)
+                .ok_or_else(|| self.error(column, id, "expected true or false")),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        self.record
+            .iter()
+            .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preamble_skips_bom_comments_and_blank_lines_only() {
+        let mut input = io::Cursor::new(
+            b"\xEF\xBB\xBF# Password for users: x\r\n\r\n#second\nid,username\n#data\n".to_vec(),
+        );
+        skip_preamble(&mut input).unwrap();
+        let mut rest = String::new();
+        io::Read::read_to_string(&mut input, &mut rest).unwrap();
+        assert_eq!(rest, "id,username\n#data\n");
+    }
+
+    #[test]
+    fn layout_comes_from_the_header() {
+        let index = |names: &[&str]| {
+            ColumnIndex::from_header(&names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            detect_layout(&index(&["id", "primary_email_address"])),
+            Ok(ClerkCsvLayout::Dashboard)
+        );
+        assert_eq!(
+            detect_layout(&index(&["email_addresses", "id"])),
+            Ok(ClerkCsvLayout::Legacy)
+        );
+        assert!(detect_layout(&index(&["name", "email"])).is_err());
+        assert!(detect_layout(&index(&["id", "name"])).is_err());
+    }
+}
