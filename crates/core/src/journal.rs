@@ -78,6 +78,16 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS identifiers (key BLOB PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 ";
 
+/// When this run started; `SOURCE_DATE_EPOCH` (seconds, the reproducible-builds convention)
+/// pins it, so two separate migrations of the same export can be compared row for row.
+fn run_start_time() -> Timestamp {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .map(|secs| Timestamp::from_millis(secs * 1000))
+        .unwrap_or_else(Timestamp::now)
+}
+
 impl Journal {
     /// Opens (or creates, 0600) the journal for the migration `source` → `target`. An existing
     /// journal of another migration is refused rather than mixed.
@@ -150,7 +160,7 @@ impl Journal {
         Ok(Journal {
             conn,
             path: path.to_path_buf(),
-            started_at: Timestamp::now(),
+            started_at: run_start_time(),
             temporary,
         })
     }
