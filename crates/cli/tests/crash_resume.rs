@@ -218,3 +218,73 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
     assert_eq!(after as u64, users);
     assert_eq!(before, std::fs::metadata(&crashed_db).unwrap().len());
 }
+
+/// A throw-away PostgreSQL database on the local server, dropped at the end.
+struct PgDatabase {
+    name: String,
+}
+
+impl PgDatabase {
+    fn create(tag: &str) -> PgDatabase {
+        let name = format!("authferry_crash_{tag}_{}_{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros());
+        let mut admin = postgres::Client::connect("postgres://postgres@127.0.0.1:5432/test", postgres::NoTls).expect("PostgreSQL on 127.0.0.1:5432");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        PgDatabase { name }
+    }
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+    /// Row count and a digest of every row's full text, per table.
+    fn fingerprint(&self, table: &str) -> (i64, String) {
+        let mut c = postgres::Client::connect(&self.url(), postgres::NoTls).unwrap();
+        let row = c
+            .query_one(&format!("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \"{table}\" t"), &[])
+            .unwrap();
+        (row.get(0), row.get(1))
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect("postgres://postgres@127.0.0.1:5432/test", postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+#[test]
+fn postgres_sigkill_resume_matches_uninterrupted_run() {
+    let users: u64 = std::env::var("AUTHFERRY_CRASH_USERS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, users, 43).unwrap();
+    let (reference_db, crashed_db) = (PgDatabase::create("ref"), PgDatabase::create("kill"));
+    let reference = Run {
+        csv: &csv,
+        to: format!("better-auth:{}", reference_db.url()),
+        journal: dir.path().join("reference-journal.sqlite"),
+        codes: dir.path().join("reference-codes.ndjson"),
+    };
+    let (summary, took) = reference.complete();
+    assert_eq!(summary["counts"]["migrated"], users, "{summary}");
+    let crashed = Run {
+        csv: &csv,
+        to: format!("better-auth:{}", crashed_db.url()),
+        journal: dir.path().join("crashed-journal.sqlite"),
+        codes: dir.path().join("crashed-codes.ndjson"),
+    };
+    let seed = seed();
+    eprintln!("crash test (PostgreSQL): {users} users, uninterrupted run {took:?}, kill seed {seed}");
+    let killed_mid_run = kill_points(seed, 5, took).into_iter().filter(|p| crashed.kill_after(*p)).count();
+    assert!(killed_mid_run >= 3, "only {killed_mid_run} of 5 kills landed mid-run");
+    let (summary, _) = crashed.complete();
+    let c = &summary["counts"];
+    assert_eq!(c["migrated"].as_u64().unwrap() + c["already_present"].as_u64().unwrap(), users, "{summary}");
+    assert_eq!(journal_states(&crashed.journal), vec![("migrated".to_string(), users as i64)]);
+    for table in TABLES {
+        let (a, b) = (reference_db.fingerprint(table), crashed_db.fingerprint(table));
+        assert_eq!(a.0, b.0, "{table}: row counts differ");
+        assert_eq!(a.1, b.1, "{table}: the resumed run's rows differ from the uninterrupted run's");
+    }
+    assert_eq!(reference_db.fingerprint("user").0 as u64, users);
+}
