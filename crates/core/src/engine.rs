@@ -79,9 +79,60 @@ struct Ready {
     resumed: bool,
 }
 
+/// One record's final outcome, waiting for the next journal commit.
+struct Outcome {
+    seq: u64,
+    source_id: Option<String>,
+    state: State,
+    reason: Option<Reason>,
+    target_id: Option<String>,
+}
+
+/// Counts outcomes into the summary and the failure log at once, and keeps them until the
+/// journal commit that makes them durable.
+struct Recorder<'a> {
+    summary: &'a mut Summary,
+    opts: &'a mut RunOptions,
+    unwritten: Vec<Outcome>,
+}
+
+impl Recorder<'_> {
+    fn record(
+        &mut self,
+        seq: u64,
+        source_id: Option<&str>,
+        state: State,
+        reason: Option<Reason>,
+        target_id: Option<String>,
+    ) -> Result<(), EngineError> {
+        self.summary.counts.add(state);
+        if let Some(reason) = &reason {
+            *self.summary.reasons.entry(reason.code).or_insert(0) += 1;
+            if self.summary.problems.len() < self.opts.max_problems {
+                self.summary.problems.push(Problem::new(seq, source_id, state, reason));
+            }
+            if let Some(w) = self.opts.failures.as_mut() {
+                write_ndjson_line(w, &Problem::new(seq, source_id, state, reason)).map_err(EngineError::FailureLog)?;
+            }
+        }
+        self.unwritten.push(Outcome { seq, source_id: source_id.map(str::to_owned), state, reason, target_id });
+        Ok(())
+    }
+
+    fn flush_into(&mut self, batch: &mut JournalBatch<'_>) -> Result<(), EngineError> {
+        for o in self.unwritten.drain(..) {
+            batch.outcome(o.seq, o.source_id.as_deref(), o.state, o.reason.as_ref(), o.target_id.as_deref())?;
+        }
+        Ok(())
+    }
+}
+
 /// Runs a migration (or a plan) to the end of the source. Per-record problems are outcomes in
 /// the summary; an `Err` means the run could not go on (the journal or the target failed) and
 /// everything acknowledged so far is in the journal.
+///
+/// Journal traffic per batch is one commit: the outcomes of the previous batch and the
+/// in-flight mark and identifier claims of this one, durable before this batch is sent.
 pub fn run(
     source: Box<dyn Source>,
     sink: &mut dyn Sink,
@@ -96,20 +147,23 @@ pub fn run(
         sink.prepare()?;
     }
     let progress = source.progress();
-    let rx = spawn_reader(source, opts.batch_size.max(1) * 2);
+    let batch_size = opts.batch_size.max(1);
+    let rx = spawn_reader(source, batch_size * 2);
     let default_created = journal.started_at();
     let mut seq = 0u64;
     let mut no_password = 0u64;
     let mut stopped = None;
+    // The in-flight range whose outcomes are not yet committed.
+    let mut inflight: Option<u64> = None;
+    let mut rec = Recorder { summary: &mut summary, opts: &mut opts, unwritten: Vec::new() };
 
     loop {
-        let mut items: Vec<(u64, Result<User, RecordError>)> = Vec::with_capacity(opts.batch_size);
-        while items.len() < opts.batch_size.max(1) {
+        let mut items: Vec<(u64, Result<User, RecordError>)> = Vec::with_capacity(batch_size);
+        while items.len() < batch_size {
             match rx.recv() {
                 Ok(item) => {
                     seq += 1;
-                    let fatal = matches!(&item, Err(e) if e.fatal);
-                    if fatal {
+                    if matches!(&item, Err(e) if e.fatal) {
                         stopped = item.err();
                         break;
                     }
@@ -121,58 +175,44 @@ pub fn run(
         if items.is_empty() {
             break;
         }
-        summary.records += items.len() as u64;
-        let first = items[0].0;
-        let last = items[items.len() - 1].0;
+        rec.summary.records += items.len() as u64;
+        let (first, last) = (items[0].0, items[items.len() - 1].0);
         let stored: HashMap<u64, Stored> = journal.states(first, last)?.into_iter().collect();
 
         let mut ready: Vec<Ready> = Vec::with_capacity(items.len());
         let mut batch = journal.batch()?;
+        rec.flush_into(&mut batch)?;
+        if let Some(f) = inflight.take() {
+            batch.clear_inflight(f)?;
+        }
+        // Source ids of this batch's admitted records, for naming a duplicate's original
+        // before its journal row exists.
+        let mut admitted: HashMap<u64, String> = HashMap::new();
         for (seq, item) in items {
-            match stored.get(&seq) {
-                Some(Stored::Done(State::Migrated | State::AlreadyPresent)) => {
-                    summary.counts.add(State::AlreadyPresent);
-                    continue;
-                }
-                _ => {}
+            let previous = stored.get(&seq);
+            if let Some(Stored::Done(State::Migrated | State::AlreadyPresent)) = previous {
+                rec.summary.counts.add(State::AlreadyPresent);
+                continue;
             }
-            let resumed = matches!(stored.get(&seq), Some(Stored::Pending));
+            let resumed = matches!(previous, Some(Stored::Pending));
             let mut user = match item {
                 Ok(u) => u,
                 Err(e) => {
-                    let reason = e.to_reason();
-                    finish_record(
-                        &mut summary,
-                        &mut opts,
-                        &mut batch,
-                        seq,
-                        e.source_id.as_deref(),
-                        State::Failed,
-                        Some(&reason),
-                        None,
-                    )?;
+                    rec.record(seq, e.source_id.as_deref(), State::Failed, Some(e.to_reason()), None)?;
                     continue;
                 }
             };
-            match admit(&mut user, sink, &caps, &opts, &mut summary) {
+            match admit(&mut user, sink, &caps, rec.opts, rec.summary) {
                 Ok(dropped_password) => no_password += dropped_password as u64,
                 Err((state, reason)) => {
-                    finish_record(
-                        &mut summary,
-                        &mut opts,
-                        &mut batch,
-                        seq,
-                        Some(&user.source_id),
-                        state,
-                        Some(&reason),
-                        None,
-                    )?;
+                    rec.record(seq, Some(&user.source_id), state, Some(reason), None)?;
                     continue;
                 }
             }
             let keys = identifier_keys(&user);
-            let raw: Vec<[u8; 16]> = keys.iter().map(|(k, _)| *k).collect();
+            let raw: Vec<i64> = keys.iter().map(|(k, _)| *k).collect();
             if let Some((holder, holder_id, index)) = batch.claim(seq, &raw)? {
+                let holder_id = holder_id.or_else(|| admitted.get(&holder).cloned());
                 let reason = Reason::new(
                     ReasonCode::DuplicateInExport,
                     format!(
@@ -181,159 +221,81 @@ pub fn run(
                         holder_id.map(|h| format!(" ({h})")).unwrap_or_default()
                     ),
                 );
-                finish_record(
-                    &mut summary,
-                    &mut opts,
-                    &mut batch,
-                    seq,
-                    Some(&user.source_id),
-                    State::Skipped,
-                    Some(&reason),
-                    None,
-                )?;
+                rec.record(seq, Some(&user.source_id), State::Skipped, Some(reason), None)?;
                 continue;
             }
             if user.created_at.is_none() {
                 user.created_at = Some(default_created);
             }
-            count_dropped(&user, &caps, &mut summary);
-            // (A plan writes to a throw-away journal, so it records the same way.)
-            batch.pending(seq, &user.source_id)?;
+            count_dropped(&user, &caps, rec.summary);
+            if matches!(previous, Some(Stored::Done(_))) {
+                // Re-sent after an earlier skip or failure: its old row must not hide that it
+                // is in flight now.
+                batch.forget(seq)?;
+            }
+            admitted.insert(seq, user.source_id.clone());
             ready.push(Ready { seq, user, resumed });
         }
-        // The pending marks are durable before anything is sent.
+        // (A plan writes to a throw-away journal, so it records the same way.)
+        batch.mark_inflight(first, last)?;
+        inflight = Some(first);
         batch.commit()?;
 
-        match opts.mode {
+        match rec.opts.mode {
             Mode::Migrate => {
-                let items: Vec<WriteItem<'_>> = ready
-                    .iter()
-                    .map(|r| WriteItem {
-                        user: &r.user,
-                        resumed: r.resumed,
-                    })
-                    .collect();
-                let outcomes = if items.is_empty() {
-                    Vec::new()
-                } else {
-                    sink.write_batch(&items)?
-                };
-                assert_eq!(
-                    outcomes.len(),
-                    ready.len(),
-                    "sink {} returned a wrong number of outcomes",
-                    sink.describe()
-                );
-                let mut batch = journal.batch()?;
+                let items: Vec<WriteItem<'_>> = ready.iter().map(|r| WriteItem { user: &r.user, resumed: r.resumed }).collect();
+                let outcomes = if items.is_empty() { Vec::new() } else { sink.write_batch(&items)? };
+                assert_eq!(outcomes.len(), ready.len(), "sink {} returned a wrong number of outcomes", sink.describe());
                 for (r, outcome) in ready.iter().zip(outcomes) {
                     let sid = Some(r.user.source_id.as_str());
                     match outcome {
-                        WriteOutcome::Migrated { target_id } => finish_record(
-                            &mut summary,
-                            &mut opts,
-                            &mut batch,
-                            r.seq,
-                            sid,
-                            State::Migrated,
-                            None,
-                            Some(&target_id),
-                        )?,
-                        WriteOutcome::AlreadyPresent { target_id } => finish_record(
-                            &mut summary,
-                            &mut opts,
-                            &mut batch,
-                            r.seq,
-                            sid,
-                            State::AlreadyPresent,
-                            None,
-                            Some(&target_id),
-                        )?,
-                        WriteOutcome::Skipped { reason, target_id } => finish_record(
-                            &mut summary,
-                            &mut opts,
-                            &mut batch,
-                            r.seq,
-                            sid,
-                            State::Skipped,
-                            Some(&reason),
-                            target_id.as_deref(),
-                        )?,
-                        WriteOutcome::Failed { reason } => finish_record(
-                            &mut summary,
-                            &mut opts,
-                            &mut batch,
-                            r.seq,
-                            sid,
-                            State::Failed,
-                            Some(&reason),
-                            None,
-                        )?,
+                        WriteOutcome::Migrated { target_id } => rec.record(r.seq, sid, State::Migrated, None, Some(target_id))?,
+                        WriteOutcome::AlreadyPresent { target_id } => {
+                            rec.record(r.seq, sid, State::AlreadyPresent, None, Some(target_id))?
+                        }
+                        WriteOutcome::Skipped { reason, target_id } => rec.record(r.seq, sid, State::Skipped, Some(reason), target_id)?,
+                        WriteOutcome::Failed { reason } => rec.record(r.seq, sid, State::Failed, Some(reason), None)?,
                     }
                 }
-                batch.commit()?;
             }
             Mode::Plan => {
                 let users: Vec<&User> = ready.iter().map(|r| &r.user).collect();
-                let existing = if users.is_empty() {
-                    Vec::new()
-                } else {
-                    sink.find_existing(&users)?
-                };
-                let mut batch = journal.batch()?;
+                let existing = if users.is_empty() { Vec::new() } else { sink.find_existing(&users)? };
                 for (r, ex) in ready.iter().zip(existing) {
                     let sid = Some(r.user.source_id.as_str());
                     match ex {
-                        None => finish_record(
-                            &mut summary,
-                            &mut opts,
-                            &mut batch,
-                            r.seq,
-                            sid,
-                            State::Migrated,
-                            None,
-                            None,
-                        )?,
+                        None => rec.record(r.seq, sid, State::Migrated, None, None)?,
                         Some(e) => {
                             let reason = Reason::new(
                                 ReasonCode::ExistsInTarget,
-                                format!(
-                                    "{} already in the target as user {}",
-                                    e.identifier, e.target_id
-                                ),
+                                format!("{} already in the target as user {}", e.identifier, e.target_id),
                             );
-                            finish_record(
-                                &mut summary,
-                                &mut opts,
-                                &mut batch,
-                                r.seq,
-                                sid,
-                                State::Skipped,
-                                Some(&reason),
-                                None,
-                            )?
+                            rec.record(r.seq, sid, State::Skipped, Some(reason), None)?
                         }
                     }
                 }
-                batch.commit()?;
             }
         }
-        summary.elapsed_seconds = start.elapsed().as_secs_f64();
+        rec.summary.elapsed_seconds = start.elapsed().as_secs_f64();
         observer.progress(&Progress {
-            summary: &summary,
-            bytes: progress
-                .as_ref()
-                .map(|p: &ByteProgress| (p.read(), p.total)),
+            summary: rec.summary,
+            bytes: progress.as_ref().map(|p: &ByteProgress| (p.read(), p.total)),
             elapsed: start.elapsed(),
         });
         if stopped.is_some() {
             break;
         }
     }
+    // The last batch's outcomes.
+    let mut batch = journal.batch()?;
+    rec.flush_into(&mut batch)?;
+    if let Some(f) = inflight.take() {
+        batch.clear_inflight(f)?;
+    }
+    batch.commit()?;
 
     if let Some(e) = stopped {
-        summary.aborted = Some(format!(
-            "the source could not be read past record {seq}: {e}"
-        ));
+        summary.aborted = Some(format!("the source could not be read past record {seq}: {e}"));
     }
     if no_password > 0 {
         summary.notes.push(format!(
@@ -453,32 +415,4 @@ fn count_dropped(user: &User, caps: &SinkCapabilities, summary: &mut Summary) {
                 .or_insert(0) += 1;
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn finish_record(
-    summary: &mut Summary,
-    opts: &mut RunOptions,
-    batch: &mut JournalBatch<'_>,
-    seq: u64,
-    source_id: Option<&str>,
-    state: State,
-    reason: Option<&Reason>,
-    target_id: Option<&str>,
-) -> Result<(), EngineError> {
-    summary.counts.add(state);
-    batch.outcome(seq, source_id, state, reason, target_id)?;
-    if let Some(reason) = reason {
-        *summary.reasons.entry(reason.code).or_insert(0) += 1;
-        if summary.problems.len() < opts.max_problems {
-            summary
-                .problems
-                .push(Problem::new(seq, source_id, state, reason));
-        }
-        if let Some(w) = opts.failures.as_mut() {
-            write_ndjson_line(w, &Problem::new(seq, source_id, state, reason))
-                .map_err(EngineError::FailureLog)?;
-        }
-    }
-    Ok(())
 }

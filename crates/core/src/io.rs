@@ -189,10 +189,16 @@ fn stream_object_file<T: DeserializeOwned, R: BufRead>(
     tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
 ) -> Result<(), String> {
     let mut first = String::new();
-    reader.read_line(&mut first).map_err(|e| format!("cannot read line 1: {e}"))?;
+    reader
+        .read_line(&mut first)
+        .map_err(|e| format!("cannot read line 1: {e}"))?;
     let complete = serde_json::from_str::<serde::de::IgnoredAny>(first.trim()).is_ok();
     let reader = io::Cursor::new(first.into_bytes()).chain(reader);
-    if complete { stream_lines(reader, Some(key), tx) } else { stream_wrapped(reader, key, tx) }
+    if complete {
+        stream_lines(reader, Some(key), tx)
+    } else {
+        stream_wrapped(reader, key, tx)
+    }
 }
 
 fn send_value<T: DeserializeOwned>(
@@ -224,8 +230,13 @@ fn stream_lines<T: DeserializeOwned, R: BufRead>(
         }
         pos += 1;
         match serde_json::from_str::<serde_json::Value>(trimmed) {
-            Ok(serde_json::Value::Object(mut page)) if key.is_some_and(|k| page.get(k).is_some_and(|v| v.is_array())) => {
-                let Some(serde_json::Value::Array(items)) = page.remove(key.unwrap_or_default()) else { continue };
+            Ok(serde_json::Value::Object(mut page))
+                if key.is_some_and(|k| page.get(k).is_some_and(|v| v.is_array())) =>
+            {
+                let Some(serde_json::Value::Array(items)) = page.remove(key.unwrap_or_default())
+                else {
+                    continue;
+                };
                 pos -= 1;
                 for (i, v) in items.into_iter().enumerate() {
                     pos += 1;

@@ -1,13 +1,14 @@
 //! The journal: every record's outcome, durable, so that a run killed at any moment resumes
 //! without writing a user twice.
 //!
-//! A batch goes through two journal commits around the sink's own commit:
-//! 1. its records are marked `pending` (with their identifiers claimed for duplicate
-//!    detection) — committed before anything is sent;
+//! A batch goes through one journal commit before the sink sees it and one after:
+//! 1. its range of record numbers is marked in flight and its identifiers are claimed for
+//!    duplicate detection — committed before anything is sent;
 //! 2. the sink writes and acknowledges;
-//! 3. the outcomes replace `pending` — committed.
+//! 3. the outcomes are recorded and the in-flight mark removed — committed together with
+//!    step 1 of the next batch, so a steady run costs one commit per batch.
 //!
-//! A crash between 1 and 3 leaves `pending` rows: on resume those records are re-sent with
+//! A crash between 1 and 3 leaves the range in flight: on resume its records are re-sent with
 //! `resumed = true`, and the sink counts a row carrying the record's own id as its own write.
 //! The journal uses `synchronous=FULL` so that a committed outcome survives power loss.
 
@@ -75,7 +76,8 @@ CREATE TABLE IF NOT EXISTS records (
     reason TEXT,
     target_id TEXT
 );
-CREATE TABLE IF NOT EXISTS identifiers (key BLOB PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS identifiers (key INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS inflight (first INTEGER PRIMARY KEY, last INTEGER NOT NULL);
 ";
 
 /// When this run started; `SOURCE_DATE_EPOCH` (seconds, the reproducible-builds convention)
@@ -147,7 +149,7 @@ impl Journal {
         conn.execute_batch(if temporary {
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
         } else {
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384;"
         })
         .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
@@ -225,26 +227,41 @@ impl Journal {
         self.started_at
     }
 
-    /// Stored states of the records numbered `from..=to`.
+    /// Stored states of the records numbered `from..=to`: final outcomes from `records`, and
+    /// `Pending` for records of an in-flight batch that have no outcome yet.
     pub fn states(&self, from: u64, to: u64) -> Result<Vec<(u64, Stored)>, JournalError> {
+        let mut out: Vec<(u64, Stored)> = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT seq, state FROM records WHERE seq BETWEEN ?1 AND ?2")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(params![from as i64, to as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                let (seq, s) = row.map_err(|e| self.err(e))?;
+                out.push((seq, Stored::Done(State::parse(&s).unwrap_or(State::Failed))));
+            }
+        }
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT seq, state FROM records WHERE seq BETWEEN ?1 AND ?2")
+            .prepare_cached("SELECT first, last FROM inflight WHERE first <= ?2 AND last >= ?1")
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![from as i64, to as i64], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
-            })
+        let ranges: Vec<(u64, u64)> = stmt
+            .query_map(params![from as i64, to as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, s) = row.map_err(|e| self.err(e))?;
-            let st = if s == "pending" {
-                Stored::Pending
-            } else {
-                Stored::Done(State::parse(&s).unwrap_or(State::Failed))
-            };
-            out.push((seq, st));
+        if !ranges.is_empty() {
+            let done: std::collections::HashSet<u64> = out.iter().map(|(s, _)| *s).collect();
+            for (a, b) in ranges {
+                for seq in a.max(from)..=b.min(to) {
+                    if !done.contains(&seq) {
+                        out.push((seq, Stored::Pending));
+                    }
+                }
+            }
         }
         Ok(out)
     }
@@ -316,7 +333,7 @@ impl JournalBatch<'_> {
     pub fn claim(
         &mut self,
         seq: u64,
-        keys: &[[u8; 16]],
+        keys: &[i64],
     ) -> Result<Option<(u64, Option<String>, usize)>, JournalError> {
         // The common case (a new identifier) costs one statement per key; collisions are rare
         // and pay for a look-up and for undoing this record's fresh claims.
@@ -326,7 +343,7 @@ impl JournalBatch<'_> {
             let inserted = self
                 .tx
                 .prepare_cached("INSERT OR IGNORE INTO identifiers (key, seq) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![&key[..], seq as i64]))
+                .and_then(|mut s| s.execute(params![key, seq as i64]))
                 .map_err(|e| self.err(e))?;
             if inserted == 1 {
                 fresh.push(i);
@@ -335,7 +352,7 @@ impl JournalBatch<'_> {
             let holder: i64 = self
                 .tx
                 .prepare_cached("SELECT seq FROM identifiers WHERE key = ?1")
-                .and_then(|mut s| s.query_row([&key[..]], |r| r.get(0)))
+                .and_then(|mut s| s.query_row([key], |r| r.get(0)))
                 .map_err(|e| self.err(e))?;
             if holder as u64 != seq {
                 collision = Some((holder as u64, i));
@@ -348,7 +365,7 @@ impl JournalBatch<'_> {
         for i in fresh {
             self.tx
                 .prepare_cached("DELETE FROM identifiers WHERE key = ?1")
-                .and_then(|mut s| s.execute([&keys[i][..]]))
+                .and_then(|mut s| s.execute([keys[i]]))
                 .map_err(|e| self.err(e))?;
         }
         let sid: Option<String> = self
@@ -360,13 +377,29 @@ impl JournalBatch<'_> {
         Ok(Some((holder, sid, index)))
     }
 
-    pub fn pending(&mut self, seq: u64, source_id: &str) -> Result<(), JournalError> {
+    /// Marks records `first..=last` as possibly sent: until their outcomes are recorded, a
+    /// resumed run treats a target row with their id as their own.
+    pub fn mark_inflight(&mut self, first: u64, last: u64) -> Result<(), JournalError> {
         self.tx
-            .prepare_cached(
-                "INSERT INTO records (seq, source_id, state) VALUES (?1, ?2, 'pending')
-                 ON CONFLICT(seq) DO UPDATE SET state = 'pending', reason_code = NULL, reason = NULL",
-            )
-            .and_then(|mut s| s.execute(params![seq as i64, source_id]))
+            .prepare_cached("INSERT OR REPLACE INTO inflight (first, last) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![first as i64, last as i64]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn clear_inflight(&mut self, first: u64) -> Result<(), JournalError> {
+        self.tx
+            .prepare_cached("DELETE FROM inflight WHERE first = ?1")
+            .and_then(|mut s| s.execute([first as i64]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Drops a record's earlier outcome (a skipped or failed record sent again).
+    pub fn forget(&mut self, seq: u64) -> Result<(), JournalError> {
+        self.tx
+            .prepare_cached("DELETE FROM records WHERE seq = ?1")
+            .and_then(|mut s| s.execute([seq as i64]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -441,19 +474,19 @@ mod tests {
     fn claims_detect_duplicates_but_not_self() {
         let j = &mut Journal::temporary().unwrap();
         let mut b = j.batch().unwrap();
-        b.pending(1, "a").unwrap();
-        assert_eq!(b.claim(1, &[[1; 16], [2; 16]]).unwrap(), None);
+        b.outcome(1, Some("a"), State::Failed, None, None).unwrap();
+        assert_eq!(b.claim(1, &[1, 2]).unwrap(), None);
         assert_eq!(
-            b.claim(1, &[[1; 16]]).unwrap(),
+            b.claim(1, &[1]).unwrap(),
             None,
             "a record never duplicates itself"
         );
         assert_eq!(
-            b.claim(2, &[[3; 16], [2; 16]]).unwrap(),
+            b.claim(2, &[3, 2]).unwrap(),
             Some((1, Some("a".into()), 1))
         );
         assert_eq!(
-            b.claim(3, &[[3; 16]]).unwrap(),
+            b.claim(3, &[3]).unwrap(),
             None,
             "a duplicate record claims nothing"
         );
@@ -462,5 +495,25 @@ mod tests {
         b.commit().unwrap();
         let states = j.states(1, 10).unwrap();
         assert_eq!(states, vec![(1, Stored::Done(State::Migrated))]);
+    }
+
+    #[test]
+    fn inflight_records_without_outcome_are_pending() {
+        let j = &mut Journal::temporary().unwrap();
+        let mut b = j.batch().unwrap();
+        b.outcome(11, Some("k"), State::Failed, None, None).unwrap();
+        b.mark_inflight(10, 13).unwrap();
+        b.commit().unwrap();
+        let mut states = j.states(9, 12).unwrap();
+        states.sort_by_key(|(s, _)| *s);
+        assert_eq!(
+            states,
+            vec![(10, Stored::Pending), (11, Stored::Done(State::Failed)), (12, Stored::Pending)]
+        );
+        let mut b = j.batch().unwrap();
+        b.clear_inflight(10).unwrap();
+        b.forget(11).unwrap();
+        b.commit().unwrap();
+        assert!(j.states(1, 20).unwrap().is_empty());
     }
 }

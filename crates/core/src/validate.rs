@@ -261,8 +261,10 @@ pub fn normalize_identifier(value: &str) -> String {
 }
 
 /// The keys a user claims in the export: every email, phone and the username. Stored as
-/// 128-bit digests so the journal keeps no addresses for this.
-pub fn identifier_keys(user: &User) -> Vec<([u8; 16], &'static str)> {
+/// 64-bit digests, so the journal keeps no addresses and its key index stays small (a
+/// collision between two different identifiers among a few million is ~10⁻⁷ likely, and
+/// would show as a reported duplicate, never as a lost user).
+pub fn identifier_keys(user: &User) -> Vec<(i64, &'static str)> {
     let mut keys = Vec::new();
     let mut add = |kind: &'static str, value: &str| {
         let mut h = Sha256::new();
@@ -270,8 +272,9 @@ pub fn identifier_keys(user: &User) -> Vec<([u8; 16], &'static str)> {
         h.update([0u8]);
         h.update(value.as_bytes());
         let d = h.finalize();
-        let mut k = [0u8; 16];
-        k.copy_from_slice(&d[..16]);
+        let mut k = [0u8; 8];
+        k.copy_from_slice(&d[..8]);
+        let k = i64::from_le_bytes(k);
         if !keys.iter().any(|(x, _)| *x == k) {
             keys.push((k, kind));
         }
