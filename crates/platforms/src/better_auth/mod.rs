@@ -1,53 +1,392 @@
-//! Better Auth as a target (SQLite and PostgreSQL). (Being written.)
+//! Better Auth as a target, on SQLite or PostgreSQL: the tables better-auth 1.7.25 creates for
+//! itself (core, two-factor, username, phone-number, admin), filled so that better-auth signs
+//! the migrated users in: lower-cased emails, a credential account per password, OAuth
+//! accounts, TOTP secrets and backup codes encrypted with the app's BETTER_AUTH_SECRET.
+//!
+//! Every row is a function of the record (and the secret): ids, nonces and generated backup
+//! codes included. A batch re-sent after a crash therefore finds exactly its own rows, and a
+//! resumed run leaves the same tables as an uninterrupted one.
+
+mod mapping;
+mod postgres;
+mod schema;
+mod sqlite;
+mod store;
+mod two_factor;
+mod verify_module;
+
+pub use verify_module::verify_module;
 
 use authferry_core::{
-    Existing, Reason, Sink, SinkCapabilities, SinkError, User, WriteItem, WriteOutcome,
+    Existing, Reason, Sink, SinkCapabilities, SinkError, Timestamp, User, WriteItem, WriteOutcome,
 };
+use authferry_hash::Format;
+use mapping::{Identity, MappingContext, UserRows};
+use schema::{Dialect, SchemaPlan};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
 use std::path::PathBuf;
+use store::{LookupKeys, Store, WriteColumns};
+use two_factor::TwoFactorCrypto;
 
 pub enum BetterAuthTarget {
     Sqlite(PathBuf),
+    /// A `postgres://` URL (it may carry a password: never printed as is).
     Postgres(String),
 }
 
+impl std::fmt::Debug for BetterAuthTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BetterAuthTarget::Sqlite(p) => f.debug_tuple("Sqlite").field(p).finish(),
+            BetterAuthTarget::Postgres(url) => f
+                .debug_tuple("Postgres")
+                .field(&crate::redact_spec(url))
+                .finish(),
+        }
+    }
+}
+
 pub struct BetterAuthOptions {
+    /// BETTER_AUTH_SECRET of the app: two-factor secrets and backup codes are encrypted with
+    /// it. Needed only when users have TOTP secrets.
     pub secret: Option<String>,
+    /// Where the backup codes authferry generates are delivered (NDJSON, 0600).
     pub backup_codes_out: Option<PathBuf>,
 }
 
-pub struct BetterAuthSink;
+impl std::fmt::Debug for BetterAuthOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BetterAuthOptions")
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("backup_codes_out", &self.backup_codes_out)
+            .finish()
+    }
+}
+
+/// What this run wrote, for the closing notes.
+#[derive(Default)]
+struct Written {
+    /// Users written with a digest better-auth does not verify by itself, by format.
+    foreign_digests: BTreeMap<&'static str, u64>,
+    two_factor: u64,
+    /// Users given backup codes authferry generated, and how many of those went to the file.
+    generated_codes: u64,
+    delivered_codes: u64,
+    /// Usernames written that better-auth's default validator refuses at sign-in.
+    unusable_usernames: u64,
+}
+
+/// better-auth's default `usernameValidator` (`^[a-zA-Z0-9_.]+$`) and length limits (3 to 30),
+/// which the username plugin applies to the sign-in input before its lookup.
+fn passes_default_username_rules(username: &str) -> bool {
+    (3..=30).contains(&username.chars().count())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+pub struct BetterAuthSink {
+    description: String,
+    store: Box<dyn Store>,
+    plan: SchemaPlan,
+    prepared: bool,
+    crypto: Option<TwoFactorCrypto>,
+    backup_codes_out: Option<PathBuf>,
+    codes_file: Option<File>,
+    /// `createdAt` for records without one when called outside the engine (which fills it
+    /// from the journal's start, so that resumed runs write the same value).
+    fallback_created: Timestamp,
+    written: Written,
+}
 
 impl BetterAuthSink {
-    pub fn open(_target: BetterAuthTarget, _opts: BetterAuthOptions) -> Result<Self, SinkError> {
-        Err(SinkError::Config("not yet implemented".into()))
+    /// Connects and reads the schema; changes nothing (a SQLite file is not created until
+    /// `prepare`), so `plan` can use it.
+    pub fn open(target: BetterAuthTarget, opts: BetterAuthOptions) -> Result<Self, SinkError> {
+        let (mut store, dialect, description): (Box<dyn Store>, _, _) = match target {
+            BetterAuthTarget::Sqlite(path) => (
+                Box::new(sqlite::SqliteStore::open(&path)?),
+                Dialect::Sqlite,
+                format!("better-auth:sqlite:{}", path.display()),
+            ),
+            BetterAuthTarget::Postgres(url) => (
+                Box::new(postgres::PostgresStore::connect(&url)?),
+                Dialect::Postgres,
+                format!("better-auth:{}", crate::redact_spec(&url)),
+            ),
+        };
+        let plan = SchemaPlan::new(dialect, &store.inspect()?);
+        Ok(BetterAuthSink {
+            description,
+            store,
+            plan,
+            prepared: false,
+            crypto: opts
+                .secret
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(TwoFactorCrypto::new),
+            backup_codes_out: opts.backup_codes_out,
+            codes_file: None,
+            fallback_created: Timestamp::now(),
+            written: Written::default(),
+        })
+    }
+
+    fn codes_file(&mut self) -> Result<Option<&mut File>, SinkError> {
+        let Some(path) = &self.backup_codes_out else {
+            return Ok(None);
+        };
+        if self.codes_file.is_none() {
+            // Appended to, so that a resumed run adds the codes of the batches it redoes.
+            let mut opts = std::fs::OpenOptions::new();
+            opts.append(true).create(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let file = opts.open(path)?;
+            authferry_core::io::restrict_permissions(path)?;
+            self.codes_file = Some(file);
+        }
+        Ok(self.codes_file.as_mut())
+    }
+
+    /// After the batch committed: counts what was written and hands out generated backup
+    /// codes, for the users written now and for those already written with the same codes
+    /// by an earlier run (so a re-run with `--backup-codes-out` delivers them).
+    fn after_commit(
+        &mut self,
+        mapped: &[Result<UserRows, Reason>],
+        outcomes: &[WriteOutcome],
+    ) -> Result<(), SinkError> {
+        let mut deliver: Vec<&UserRows> = Vec::new();
+        let mut already: Vec<&UserRows> = Vec::new();
+        for (rows, outcome) in mapped.iter().zip(outcomes) {
+            let Ok(rows) = rows else { continue };
+            match outcome {
+                WriteOutcome::Migrated { .. } => {
+                    if let Some(f) = rows
+                        .digest_format
+                        .filter(|f| *f != Format::BetterAuthScrypt)
+                    {
+                        *self.written.foreign_digests.entry(f.name()).or_insert(0) += 1;
+                    }
+                    if rows.two_factor.is_some() {
+                        self.written.two_factor += 1;
+                    }
+                    if self.plan.writes_user("username")
+                        && rows
+                            .identity
+                            .username
+                            .as_deref()
+                            .is_some_and(|u| !passes_default_username_rules(u))
+                    {
+                        self.written.unusable_usernames += 1;
+                    }
+                    if rows.generated_backup_codes.is_some() {
+                        self.written.generated_codes += 1;
+                        deliver.push(rows);
+                    }
+                }
+                WriteOutcome::AlreadyPresent { .. } if rows.generated_backup_codes.is_some() => {
+                    already.push(rows)
+                }
+                _ => {}
+            }
+        }
+        if self.backup_codes_out.is_none() {
+            return Ok(());
+        }
+        if !already.is_empty() {
+            let ids: Vec<&str> = already.iter().map(|r| r.identity.id.as_str()).collect();
+            let stored = self.store.stored_backup_codes(&ids)?;
+            // The encryption is deterministic: equal ciphertext means these very codes.
+            deliver.extend(already.into_iter().filter(|r| {
+                r.two_factor.as_ref().is_some_and(|tf| {
+                    stored.get(&r.identity.id).map(String::as_str) == Some(tf.backup_codes.expose())
+                })
+            }));
+        }
+        if deliver.is_empty() {
+            return Ok(());
+        }
+        let mut lines = String::new();
+        for rows in &deliver {
+            let codes: Vec<&str> = rows
+                .generated_backup_codes
+                .iter()
+                .flatten()
+                .map(|c| c.expose())
+                .collect();
+            let line = serde_json::json!({
+                "source_id": rows.identity.id,
+                "email": rows.identity.email,
+                "backup_codes": codes,
+            });
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        let count = deliver.len() as u64;
+        if let Some(file) = self.codes_file()? {
+            file.write_all(lines.as_bytes())?;
+            file.sync_data()?;
+            self.written.delivered_codes += count;
+        }
+        Ok(())
     }
 }
 
 impl Sink for BetterAuthSink {
     fn describe(&self) -> String {
-        "better-auth".into()
+        self.description.clone()
     }
+
     fn capabilities(&self) -> SinkCapabilities {
         SinkCapabilities {
-            holds: vec![],
+            holds: self.plan.holds(),
             password_target: "better-auth",
         }
     }
-    fn check(&self, _user: &User) -> Result<(), Reason> {
+
+    fn check(&self, user: &User) -> Result<(), Reason> {
+        if user.primary_email().is_none() {
+            return Err(mapping::email_requirement());
+        }
+        if user.totp_secret.is_some() && self.plan.holds_totp() && self.crypto.is_none() {
+            return Err(mapping::secret_requirement());
+        }
         Ok(())
     }
+
     fn prepare(&mut self) -> Result<(), SinkError> {
+        // Read again: the schema may have changed since `open`.
+        let inspected = self.store.inspect()?;
+        let plan = SchemaPlan::new(self.plan.dialect, &inspected);
+        if let Some(problem) = &plan.problem {
+            return Err(SinkError::Schema(format!(
+                "{problem} (compared with what better-auth 1.7.25 creates)"
+            )));
+        }
+        self.store.create_tables(&plan.create_statements())?;
+        self.plan = plan.after_creation();
+        self.prepared = true;
         Ok(())
     }
+
     fn find_existing(&mut self, users: &[&User]) -> Result<Vec<Option<Existing>>, SinkError> {
-        Ok(vec![None; users.len()])
+        if let Some(problem) = &self.plan.problem {
+            return Err(SinkError::Schema(problem.clone()));
+        }
+        if self.plan.create.iter().any(|t| t.name == schema::USER.name) {
+            // No `user` table yet: nothing is taken.
+            return Ok(vec![None; users.len()]);
+        }
+        let identities: Vec<Option<Identity>> = users.iter().map(|u| Identity::of(u)).collect();
+        let keys = LookupKeys::new(identities.iter().flatten(), &self.plan);
+        let taken = self.store.lookup(&keys)?;
+        Ok(identities
+            .iter()
+            .map(|i| i.as_ref().and_then(|i| taken.existing(i)))
+            .collect())
     }
-    fn write_batch(&mut self, _batch: &[WriteItem<'_>]) -> Result<Vec<WriteOutcome>, SinkError> {
-        Err(SinkError::Config("not yet implemented".into()))
+
+    fn write_batch(&mut self, batch: &[WriteItem<'_>]) -> Result<Vec<WriteOutcome>, SinkError> {
+        if !self.prepared {
+            return Err(SinkError::Config(
+                "the Better Auth target was not prepared (prepare() runs before write_batch)"
+                    .into(),
+            ));
+        }
+        let cx = MappingContext {
+            crypto: self.crypto.as_ref(),
+            holds_totp: self.plan.holds_totp(),
+            fallback_created: self.fallback_created,
+        };
+        let mapped: Vec<Result<UserRows, Reason>> = batch
+            .iter()
+            .map(|item| mapping::map_user(item.user, &cx))
+            .collect();
+        let keys = LookupKeys::new(
+            mapped.iter().flatten().map(|rows| &rows.identity),
+            &self.plan,
+        );
+        let columns = WriteColumns::from(&self.plan);
+        let outcomes = self.store.write(&keys, &columns, &mut |taken| {
+            store::decide(batch, &mapped, taken)
+        })?;
+        self.after_commit(&mapped, &outcomes)?;
+        Ok(outcomes)
+    }
+
+    fn finish(&mut self) -> Result<Vec<String>, SinkError> {
+        let mut notes = self.store.finish()?;
+        let w = &self.written;
+        if !w.foreign_digests.is_empty() {
+            let formats: Vec<String> = w
+                .foreign_digests
+                .iter()
+                .map(|(format, n)| format!("{n} {format}"))
+                .collect();
+            notes.push(format!(
+                "password digests better-auth does not verify by itself were written ({}): run \
+                 `authferry emit better-auth-verify --out auth-verify.mjs` and pass its exports as \
+                 better-auth's `emailAndPassword.password` option (`password: {{ hash, verify }}`, \
+                 see the file's header), or these users cannot sign in with their password",
+                formats.join(", ")
+            ));
+        }
+        if w.two_factor > 0 {
+            notes.push(format!(
+                "{} users' two-factor secrets and backup codes are encrypted with BETTER_AUTH_SECRET: \
+                 the app must run with the same secret, or their codes are refused",
+                w.two_factor
+            ));
+        }
+        if w.unusable_usernames > 0 {
+            notes.push(format!(
+                "{} usernames do not pass better-auth's default username rules (3 to 30 characters \
+                 from a-z, A-Z, 0-9, `_` and `.`): those users cannot sign in by username unless the \
+                 app's username plugin sets `usernameValidator` (and `minUsernameLength`/`maxUsernameLength`)",
+                w.unusable_usernames
+            ));
+        }
+        match &self.backup_codes_out {
+            Some(path) if w.delivered_codes > 0 => notes.push(format!(
+                "{} users' two-factor backup codes, generated by authferry (the source had none), \
+                 are in {} (owner-only): hand each user their own, then delete the file",
+                w.delivered_codes,
+                path.display()
+            )),
+            None if w.generated_codes > 0 => notes.push(format!(
+                "{} users got new two-factor backup codes (the source had none), delivered nowhere: \
+                 `--backup-codes-out FILE` delivers them (running the same migration again with it and \
+                 a new `--journal` writes them out without changing the target, as long as \
+                 BETTER_AUTH_SECRET is the same)",
+                w.generated_codes
+            )),
+            _ => {}
+        }
+        if let Some(file) = &self.codes_file {
+            file.sync_all()?;
+        }
+        Ok(notes)
     }
 }
 
-/// The ES module `authferry emit better-auth-verify` writes.
-pub fn verify_module() -> String {
-    String::new()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn username_rules_are_better_auths_defaults() {
+        assert!(passes_default_username_rules("ada.l_99"));
+        assert!(!passes_default_username_rules("ada-l"));
+        assert!(!passes_default_username_rules("ab"));
+        assert!(!passes_default_username_rules(&"a".repeat(31)));
+        assert!(!passes_default_username_rules("adé"));
+    }
 }

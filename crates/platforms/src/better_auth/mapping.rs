@@ -1,0 +1,420 @@
+//! A canonical [`User`] as better-auth rows: one `user`, its `account`s (credential and
+//! OAuth) and its `twoFactor`. Every value is derived from the record (and the secret) alone,
+//! ids included, so that writing the same record twice produces the same bytes.
+
+use super::two_factor::{self, TwoFactorCrypto};
+use authferry_core::validate::normalize_phone;
+use authferry_core::{Reason, ReasonCode, Secret, Timestamp, User};
+use authferry_hash::Format;
+use sha2::{Digest, Sha256};
+
+/// One value of a row, independent of the database.
+#[derive(Clone, Copy)]
+pub(crate) enum Val<'a> {
+    Null,
+    Text(&'a str),
+    Bool(bool),
+    Int(i64),
+    /// ISO-8601 with milliseconds and `Z`, as better-auth's SQLite adapter writes dates.
+    Date(&'a str),
+}
+
+/// The identifiers a user takes in the target, as stored there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub id: String,
+    /// Lower-cased: better-auth looks emails up with `email.toLowerCase()`.
+    pub email: String,
+    /// Lower-cased: the username plugin normalises input before the lookup.
+    pub username: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+}
+
+impl Identity {
+    /// `None` when the user has no email (see [`email_requirement`]).
+    pub fn of(user: &User) -> Option<Identity> {
+        let email = user.primary_email()?.address.trim().to_lowercase();
+        Some(Identity {
+            id: user.source_id.clone(),
+            email,
+            username: user
+                .username
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_lowercase),
+            phone: user.primary_phone().map(|p| normalize_phone(&p.number)),
+        })
+    }
+}
+
+pub(crate) fn email_requirement() -> Reason {
+    Reason::new(
+        ReasonCode::TargetRequirement,
+        "field `emails`: Better Auth needs an email address (its user.email column is NOT NULL)",
+    )
+}
+
+pub(crate) fn secret_requirement() -> Reason {
+    Reason::new(
+        ReasonCode::TargetRequirement,
+        "BETTER_AUTH_SECRET is not set: the user's two-factor secret (field `totp_secret`) must be \
+         encrypted with the app's BETTER_AUTH_SECRET; set it to the secret the app runs with",
+    )
+}
+
+#[derive(Debug)]
+pub(crate) struct UserRow {
+    pub name: String,
+    pub email_verified: bool,
+    pub image: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub two_factor_enabled: bool,
+    pub display_username: Option<String>,
+    pub phone_number_verified: Option<bool>,
+    pub banned: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct AccountRow {
+    pub id: String,
+    pub account_id: String,
+    pub provider_id: String,
+    pub scope: Option<String>,
+    pub password: Option<Secret>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct TwoFactorRow {
+    pub id: String,
+    pub secret: Secret,
+    pub backup_codes: Secret,
+}
+
+/// Everything written for one user.
+#[derive(Debug)]
+pub(crate) struct UserRows {
+    pub identity: Identity,
+    pub user: UserRow,
+    pub accounts: Vec<AccountRow>,
+    pub two_factor: Option<TwoFactorRow>,
+    /// Backup codes authferry made up (the source had none): delivered after the commit.
+    pub generated_backup_codes: Option<Vec<Secret>>,
+    /// The password digest's format, for the closing notes.
+    pub digest_format: Option<Format>,
+}
+
+impl UserRows {
+    /// In the order of `schema::USER_WRITES`.
+    pub fn user_values(&self) -> [Val<'_>; 14] {
+        let u = &self.user;
+        let id = &self.identity;
+        [
+            Val::Text(&id.id),
+            Val::Text(&u.name),
+            Val::Text(&id.email),
+            Val::Bool(u.email_verified),
+            opt_text(&u.image),
+            Val::Date(&u.created_at),
+            Val::Date(&u.updated_at),
+            Val::Bool(u.two_factor_enabled),
+            opt_text(&id.username),
+            opt_text(&u.display_username),
+            opt_text(&id.phone),
+            u.phone_number_verified.map_or(Val::Null, Val::Bool),
+            // What the admin plugin gives every new user.
+            Val::Text("user"),
+            Val::Bool(u.banned),
+        ]
+    }
+
+    /// In the order of `schema::ACCOUNT_WRITES`.
+    pub fn account_values<'a>(&'a self, a: &'a AccountRow) -> [Val<'a>; 8] {
+        [
+            Val::Text(&a.id),
+            Val::Text(&a.account_id),
+            Val::Text(&a.provider_id),
+            Val::Text(&self.identity.id),
+            opt_text(&a.scope),
+            a.password
+                .as_ref()
+                .map_or(Val::Null, |p| Val::Text(p.expose())),
+            Val::Date(&a.created_at),
+            Val::Date(&a.updated_at),
+        ]
+    }
+
+    /// In the order of `schema::TWO_FACTOR_WRITES`.
+    pub fn two_factor_values<'a>(&'a self, t: &'a TwoFactorRow) -> [Val<'a>; 6] {
+        [
+            Val::Text(&t.id),
+            Val::Text(t.secret.expose()),
+            Val::Text(t.backup_codes.expose()),
+            Val::Text(&self.identity.id),
+            // better-auth's adapter default; `false` would block sign-in.
+            Val::Bool(true),
+            Val::Int(0),
+        ]
+    }
+}
+
+fn opt_text(v: &Option<String>) -> Val<'_> {
+    v.as_deref().map_or(Val::Null, Val::Text)
+}
+
+/// 32 hex characters naming a row, from the parts that make it unique: the same record
+/// always gets the same ids, so a resumed run cannot leave a second copy.
+pub(crate) fn row_id(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+pub(crate) struct MappingContext<'a> {
+    pub crypto: Option<&'a TwoFactorCrypto>,
+    /// Whether the target has the two-factor plugin's columns.
+    pub holds_totp: bool,
+    /// `createdAt` when the record has none (the engine always fills it from the journal;
+    /// this only serves direct callers).
+    pub fallback_created: Timestamp,
+}
+
+pub(crate) fn map_user(user: &User, cx: &MappingContext<'_>) -> Result<UserRows, Reason> {
+    let identity = Identity::of(user).ok_or_else(email_requirement)?;
+    let created = user.created_at.unwrap_or(cx.fallback_created);
+    let created_at = created.to_rfc3339();
+    let updated_at = user.updated_at.unwrap_or(created).to_rfc3339();
+    let name = user
+        .full_name()
+        .or_else(|| user.username.clone().filter(|u| !u.trim().is_empty()))
+        .unwrap_or_else(|| {
+            identity
+                .email
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
+    let phone = user.primary_phone();
+    let totp = user.totp_secret.as_ref().filter(|_| cx.holds_totp);
+
+    let mut accounts = Vec::with_capacity(1 + user.external_accounts.len());
+    let mut digest_format = None;
+    if let Some(pw) = &user.password {
+        digest_format = authferry_hash::identify(pw.digest.expose(), pw.hasher.as_deref())
+            .ok()
+            .map(|i| i.format);
+        accounts.push(AccountRow {
+            id: row_id(&["account", &identity.id, "credential", &identity.id]),
+            // better-auth finds the credential account by providerId = 'credential' and
+            // accountId = user id.
+            account_id: identity.id.clone(),
+            provider_id: "credential".to_string(),
+            scope: None,
+            password: Some(pw.digest.clone()),
+            created_at: created_at.clone(),
+            updated_at: updated_at.clone(),
+        });
+    }
+    for ext in &user.external_accounts {
+        let provider = ext.provider.trim();
+        let account_id = ext.provider_user_id.trim();
+        // `credential` is the password's own row; a second one would shadow it.
+        if provider.eq_ignore_ascii_case("credential") {
+            continue;
+        }
+        let id = row_id(&["account", &identity.id, provider, account_id]);
+        if accounts.iter().any(|a| a.id == id) {
+            continue;
+        }
+        let account_created = ext.created_at.unwrap_or(created);
+        let scopes: Vec<&str> = ext
+            .scopes
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        accounts.push(AccountRow {
+            id,
+            account_id: account_id.to_string(),
+            provider_id: provider.to_string(),
+            scope: (!scopes.is_empty()).then(|| scopes.join(",")),
+            password: None,
+            created_at: account_created.to_rfc3339(),
+            updated_at: ext.updated_at.unwrap_or(account_created).to_rfc3339(),
+        });
+    }
+
+    let mut generated_backup_codes = None;
+    let two_factor = match totp {
+        None => None,
+        Some(secret) => {
+            let crypto = cx.crypto.ok_or_else(secret_requirement)?;
+            let codes = if user.backup_codes.is_empty() {
+                let codes = crypto.generate_backup_codes(&identity.id);
+                generated_backup_codes = Some(codes.clone());
+                codes
+            } else {
+                user.backup_codes.clone()
+            };
+            Some(TwoFactorRow {
+                id: row_id(&["twoFactor", &identity.id]),
+                secret: crypto.encrypt(
+                    &identity.id,
+                    "secret",
+                    two_factor::totp_plaintext(secret.expose()).expose(),
+                ),
+                backup_codes: crypto.encrypt(
+                    &identity.id,
+                    "backupCodes",
+                    two_factor::backup_codes_plaintext(&codes).expose(),
+                ),
+            })
+        }
+    };
+
+    Ok(UserRows {
+        user: UserRow {
+            name,
+            email_verified: user.primary_email().is_some_and(|e| e.verified),
+            image: user.image_url.clone().filter(|s| !s.trim().is_empty()),
+            created_at,
+            updated_at,
+            two_factor_enabled: two_factor.is_some(),
+            display_username: identity.username.as_ref().and(user.username.clone()),
+            phone_number_verified: phone.map(|p| p.verified),
+            banned: user.banned,
+        },
+        identity,
+        accounts,
+        two_factor,
+        generated_backup_codes,
+        digest_format,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authferry_core::{EmailAddress, ExternalAccount, PasswordCredential, PhoneNumber};
+
+    fn cx(crypto: Option<&TwoFactorCrypto>) -> MappingContext<'_> {
+        MappingContext {
+            crypto,
+            holds_totp: true,
+            fallback_created: Timestamp::from_millis(0),
+        }
+    }
+
+    fn user() -> User {
+        User {
+            source_id: "user_1".into(),
+            emails: vec![EmailAddress {
+                address: " Ada@Example.COM".into(),
+                verified: true,
+                primary: true,
+            }],
+            phones: vec![PhoneNumber {
+                number: "+1 555 123 4567".into(),
+                verified: false,
+                primary: true,
+            }],
+            username: Some("AdaL".into()),
+            password: Some(PasswordCredential {
+                hasher: Some("bcrypt".into()),
+                digest: Secret::new("$2b$10$abcdefghijklmnopqrstuu5Yd4D0YV8o2dTpyXzPfdNCFvtUUb7Ge"),
+                params: Default::default(),
+            }),
+            external_accounts: vec![
+                ExternalAccount {
+                    provider: "google".into(),
+                    provider_user_id: "g-1".into(),
+                    email: None,
+                    scopes: vec!["email".into(), "profile".into()],
+                    created_at: Some(Timestamp::from_millis(1_000)),
+                    updated_at: None,
+                },
+                ExternalAccount {
+                    provider: "google".into(),
+                    provider_user_id: "g-1".into(),
+                    email: None,
+                    scopes: vec![],
+                    created_at: None,
+                    updated_at: None,
+                },
+            ],
+            created_at: Some(Timestamp::from_millis(1_697_955_053_486)),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn maps_identity_and_defaults() {
+        let rows = map_user(&user(), &cx(None)).unwrap();
+        assert_eq!(rows.identity.email, "ada@example.com");
+        assert_eq!(rows.identity.username.as_deref(), Some("adal"));
+        assert_eq!(rows.user.display_username.as_deref(), Some("AdaL"));
+        assert_eq!(rows.identity.phone.as_deref(), Some("+15551234567"));
+        assert_eq!(rows.user.name, "AdaL", "no name: the username");
+        assert_eq!(rows.user.created_at, "2023-10-22T06:10:53.486Z");
+        assert_eq!(rows.user.updated_at, rows.user.created_at);
+        assert_eq!(
+            rows.accounts.len(),
+            2,
+            "the duplicate OAuth account is dropped"
+        );
+        assert_eq!(rows.accounts[0].provider_id, "credential");
+        assert_eq!(rows.accounts[0].account_id, "user_1");
+        assert_eq!(rows.accounts[1].scope.as_deref(), Some("email,profile"));
+        assert_eq!(rows.accounts[1].created_at, "1970-01-01T00:00:01.000Z");
+        assert_eq!(rows.accounts[0].id.len(), 32);
+        assert_ne!(rows.accounts[0].id, rows.accounts[1].id);
+        assert_eq!(rows.digest_format, Some(Format::Bcrypt));
+        assert!(rows.two_factor.is_none());
+    }
+
+    #[test]
+    fn name_falls_back_to_the_email_local_part() {
+        let mut u = user();
+        u.username = None;
+        assert_eq!(map_user(&u, &cx(None)).unwrap().user.name, "ada");
+        u.first_name = Some("Ada".into());
+        u.last_name = Some("Lovelace".into());
+        assert_eq!(map_user(&u, &cx(None)).unwrap().user.name, "Ada Lovelace");
+    }
+
+    #[test]
+    fn totp_needs_the_secret_and_is_deterministic() {
+        let mut u = user();
+        u.totp_secret = Some(Secret::new("JBSWY3DPEHPK3PXP"));
+        let err = map_user(&u, &cx(None)).unwrap_err();
+        assert_eq!(err.code, ReasonCode::TargetRequirement);
+        assert!(err.message.contains("BETTER_AUTH_SECRET"));
+        let crypto = TwoFactorCrypto::new("s".repeat(32).as_str());
+        let a = map_user(&u, &cx(Some(&crypto))).unwrap();
+        let b = map_user(&u, &cx(Some(&crypto))).unwrap();
+        let (ta, tb) = (a.two_factor.unwrap(), b.two_factor.unwrap());
+        assert_eq!(ta.secret, tb.secret);
+        assert_eq!(ta.backup_codes, tb.backup_codes);
+        assert!(a.user.two_factor_enabled);
+        assert_eq!(a.generated_backup_codes.map(|c| c.len()), Some(10));
+        let plain = crypto.decrypt(ta.secret.expose()).unwrap();
+        assert_eq!(plain.expose(), "base32:JBSWY3DPEHPK3PXP");
+    }
+
+    #[test]
+    fn no_email_is_a_target_requirement() {
+        let mut u = user();
+        u.emails.clear();
+        let err = map_user(&u, &cx(None)).unwrap_err();
+        assert_eq!(err.code, ReasonCode::TargetRequirement);
+        assert!(err.message.contains("`emails`"));
+    }
+}

@@ -1,0 +1,375 @@
+//! better-auth on PostgreSQL (`boolean`, `timestamptz`). Rows go in with COPY (text format, so
+//! that the server converts to whatever compatible type a column has) straight into the
+//! tables, one transaction per batch: first without a lookup where the unique constraints
+//! would refuse a taken identifier, then after the lookup, and only when the database still
+//! refuses a row, row by row in savepoints.
+
+use super::mapping::{UserRows, Val};
+use super::schema::{
+    ACCOUNT_WRITES, FoundColumn, Inspected, TABLES, TWO_FACTOR_WRITES, USER_WRITES,
+};
+use super::store::{Decision, LookupKeys, Store, Taken, WriteColumns, outcomes, rejection};
+use authferry_core::{Reason, SinkError, WriteOutcome};
+use postgres::{Client, GenericClient, NoTls};
+use std::collections::HashMap;
+use std::io::Write;
+
+pub(crate) struct PostgresStore {
+    client: Client,
+}
+
+fn backend(e: postgres::Error) -> SinkError {
+    SinkError::Backend(format!("PostgreSQL: {}", describe_error(&e)))
+}
+
+/// The server's message without its DETAIL (which quotes the row's values), with the
+/// constraint or column it names.
+fn describe_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("{} ({})", db.message(), db.code().code());
+            if let Some(c) = db.constraint() {
+                s.push_str(&format!(", constraint {c}"));
+            }
+            if let Some(c) = db.column() {
+                s.push_str(&format!(", column {c}"));
+            }
+            s
+        }
+        None => e.to_string(),
+    }
+}
+
+/// Integrity (23…) and data (22…) errors refuse a row; anything else is the database failing.
+fn is_row_error(e: &postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|db| matches!(&db.code().code()[..2], "22" | "23"))
+}
+
+/// One field of COPY's text format.
+fn push_copy_value(buf: &mut String, v: Val<'_>) {
+    match v {
+        Val::Null => buf.push_str("\\N"),
+        Val::Bool(b) => buf.push(if b { 't' } else { 'f' }),
+        Val::Int(i) => buf.push_str(&i.to_string()),
+        Val::Text(s) | Val::Date(s) => {
+            for c in s.chars() {
+                match c {
+                    '\\' => buf.push_str("\\\\"),
+                    '\t' => buf.push_str("\\t"),
+                    '\n' => buf.push_str("\\n"),
+                    '\r' => buf.push_str("\\r"),
+                    c => buf.push(c),
+                }
+            }
+        }
+    }
+}
+
+fn push_copy_row(buf: &mut String, values: &[Val<'_>], positions: &[usize]) {
+    for (n, &i) in positions.iter().enumerate() {
+        if n > 0 {
+            buf.push('\t');
+        }
+        push_copy_value(buf, values[i]);
+    }
+    buf.push('\n');
+}
+
+fn copy_sql(table: &str, all: &[&str], positions: &[usize]) -> String {
+    let names: Vec<String> = positions
+        .iter()
+        .map(|&i| format!("\"{}\"", all[i]))
+        .collect();
+    format!("COPY \"{table}\" ({}) FROM STDIN", names.join(", "))
+}
+
+/// Why a COPY failed: the server refused it, or the stream to it broke.
+enum CopyError {
+    Db(postgres::Error),
+    Stream(std::io::Error),
+}
+
+impl From<postgres::Error> for CopyError {
+    fn from(e: postgres::Error) -> Self {
+        CopyError::Db(e)
+    }
+}
+
+impl CopyError {
+    fn is_row_error(&self) -> bool {
+        matches!(self, CopyError::Db(e) if is_row_error(e))
+    }
+    fn into_sink_error(self) -> SinkError {
+        match self {
+            CopyError::Db(e) => backend(e),
+            CopyError::Stream(e) => SinkError::Backend(format!("PostgreSQL: COPY failed: {e}")),
+        }
+    }
+    fn rejection(&self) -> Reason {
+        match self {
+            CopyError::Db(e) => rejection(&describe_error(e)),
+            CopyError::Stream(e) => rejection(&e.to_string()),
+        }
+    }
+}
+
+fn copy_table(client: &mut impl GenericClient, sql: &str, data: &str) -> Result<(), CopyError> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let mut writer = client.copy_in(sql)?;
+    if let Err(io) = writer.write_all(data.as_bytes()) {
+        // A refusal by the server can surface as an I/O error of the stream; `finish` then
+        // returns the server's own error.
+        return Err(match writer.finish() {
+            Err(e) => CopyError::Db(e),
+            Ok(_) => CopyError::Stream(io),
+        });
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+fn copy_rows(
+    client: &mut impl GenericClient,
+    columns: &WriteColumns<'_>,
+    rows: &[&UserRows],
+) -> Result<(), CopyError> {
+    let (mut users, mut accounts, mut two_factors) = (String::new(), String::new(), String::new());
+    for r in rows {
+        push_copy_row(&mut users, &r.user_values(), columns.user);
+        for a in &r.accounts {
+            push_copy_row(&mut accounts, &r.account_values(a), columns.account);
+        }
+        if let (Some(tf), false) = (&r.two_factor, columns.two_factor.is_empty()) {
+            push_copy_row(
+                &mut two_factors,
+                &r.two_factor_values(tf),
+                columns.two_factor,
+            );
+        }
+    }
+    copy_table(
+        client,
+        &copy_sql("user", &USER_WRITES, columns.user),
+        &users,
+    )?;
+    copy_table(
+        client,
+        &copy_sql("account", &ACCOUNT_WRITES, columns.account),
+        &accounts,
+    )?;
+    copy_table(
+        client,
+        &copy_sql("twoFactor", &TWO_FACTOR_WRITES, columns.two_factor),
+        &two_factors,
+    )
+}
+
+fn select_any(
+    client: &mut impl GenericClient,
+    sql: &str,
+    keys: &[String],
+    into: &mut HashMap<String, String>,
+) -> Result<(), postgres::Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    for row in client.query(sql, &[&keys])? {
+        let (k, v): (Option<String>, Option<String>) = (row.get(0), row.get(1));
+        if let (Some(k), Some(v)) = (k, v) {
+            into.insert(k, v);
+        }
+    }
+    Ok(())
+}
+
+fn lookup(client: &mut impl GenericClient, keys: &LookupKeys) -> Result<Taken, postgres::Error> {
+    let mut taken = Taken::default();
+    select_any(
+        client,
+        "SELECT \"id\"::text, \"email\"::text FROM \"user\" WHERE \"id\" = ANY($1::text[])",
+        &keys.ids,
+        &mut taken.ids,
+    )?;
+    select_any(
+        client,
+        "SELECT \"email\"::text, \"id\"::text FROM \"user\" WHERE \"email\" = ANY($1::text[])",
+        &keys.emails,
+        &mut taken.emails,
+    )?;
+    select_any(
+        client,
+        "SELECT \"username\"::text, \"id\"::text FROM \"user\" WHERE \"username\" = ANY($1::text[])",
+        &keys.usernames,
+        &mut taken.usernames,
+    )?;
+    select_any(
+        client,
+        "SELECT \"phoneNumber\"::text, \"id\"::text FROM \"user\" WHERE \"phoneNumber\" = ANY($1::text[])",
+        &keys.phones,
+        &mut taken.phones,
+    )?;
+    Ok(taken)
+}
+
+impl PostgresStore {
+    pub fn connect(url: &str) -> Result<Self, SinkError> {
+        let client = Client::connect(url, NoTls).map_err(|e| SinkError::Connect(e.to_string()))?;
+        Ok(PostgresStore { client })
+    }
+
+    /// One transaction: the decisions (from the lookup of `keys`, or from nothing taken), the
+    /// COPY of the rows to insert, the commit. `None` when the database refused a row: the
+    /// transaction is then rolled back (on drop) and nothing of it is written.
+    fn bulk<'m>(
+        &mut self,
+        keys: Option<&LookupKeys>,
+        columns: &WriteColumns<'_>,
+        decide: &mut dyn FnMut(&Taken) -> Vec<Decision<'m>>,
+    ) -> Result<Option<Vec<WriteOutcome>>, SinkError> {
+        let mut tx = self.client.transaction().map_err(backend)?;
+        let taken = match keys {
+            Some(keys) => lookup(&mut tx, keys).map_err(backend)?,
+            None => Taken::default(),
+        };
+        let decisions = decide(&taken);
+        let inserts: Vec<&UserRows> = decisions
+            .iter()
+            .filter_map(|d| match d {
+                Decision::Insert(rows) => Some(*rows),
+                Decision::Done(_) => None,
+            })
+            .collect();
+        match copy_rows(&mut tx, columns, &inserts) {
+            Ok(()) => {
+                tx.commit().map_err(backend)?;
+                Ok(Some(outcomes(decisions, |_| None)))
+            }
+            Err(e) if e.is_row_error() => Ok(None),
+            Err(e) => Err(e.into_sink_error()),
+        }
+    }
+}
+
+impl Store for PostgresStore {
+    fn inspect(&mut self) -> Result<Inspected, SinkError> {
+        let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        let rows = self
+            .client
+            .query(
+                "SELECT table_name::text, column_name::text, udt_name::text, is_nullable::text = 'NO', \
+                        (column_default IS NOT NULL OR is_identity::text = 'YES' OR is_generated::text <> 'NEVER') \
+                 FROM information_schema.columns \
+                 WHERE table_schema::text = current_schema() AND table_name::text = ANY($1::text[]) \
+                 ORDER BY table_name, ordinal_position",
+                &[&names],
+            )
+            .map_err(backend)?;
+        // Columns with a unique index of their own (not partial, not an expression).
+        let unique: Vec<(String, String)> = self
+            .client
+            .query(
+                "SELECT c.relname::text, a.attname::text FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0] \
+                 WHERE n.nspname = current_schema() AND c.relname::text = ANY($1::text[]) \
+                   AND i.indisunique AND i.indnkeyatts = 1 AND i.indpred IS NULL AND i.indexprs IS NULL",
+                &[&names],
+            )
+            .map_err(backend)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let mut inspected = Inspected::new();
+        for row in rows {
+            let table: String = row.get(0);
+            let name: String = row.get(1);
+            let is_unique = unique.iter().any(|(t, c)| *t == table && *c == name);
+            inspected.entry(table).or_default().push(FoundColumn {
+                name,
+                type_name: row.get(2),
+                not_null: row.get(3),
+                filled_by_database: row.get(4),
+                unique: is_unique,
+            });
+        }
+        Ok(inspected)
+    }
+
+    fn create_tables(&mut self, statements: &[String]) -> Result<(), SinkError> {
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.client.transaction().map_err(backend)?;
+        for statement in statements {
+            tx.batch_execute(statement).map_err(backend)?;
+        }
+        tx.commit().map_err(backend)
+    }
+
+    fn lookup(&mut self, keys: &LookupKeys) -> Result<Taken, SinkError> {
+        lookup(&mut self.client, keys).map_err(backend)
+    }
+
+    fn write<'m>(
+        &mut self,
+        keys: &LookupKeys,
+        columns: &WriteColumns<'_>,
+        decide: &mut dyn FnMut(&Taken) -> Vec<Decision<'m>>,
+    ) -> Result<Vec<WriteOutcome>, SinkError> {
+        // A first run meets an empty target: when the unique constraints would refuse any
+        // identifier already taken, a COPY that goes through proves every record new, and the
+        // lookup is only needed when it does not.
+        if columns.conflicts_fail_inserts
+            && let Some(done) = self.bulk(None, columns, decide)?
+        {
+            return Ok(done);
+        }
+        if let Some(done) = self.bulk(Some(keys), columns, decide)? {
+            return Ok(done);
+        }
+        // A row the lookup could not foresee (a concurrent sign-up, a constraint of the app's
+        // own): row by row, each in a savepoint, so that it fails alone.
+        let mut tx = self.client.transaction().map_err(backend)?;
+        let decisions = decide(&lookup(&mut tx, keys).map_err(backend)?);
+        let mut refusals = HashMap::new();
+        for (i, d) in decisions.iter().enumerate() {
+            if let Decision::Insert(rows) = d {
+                let mut savepoint = tx.transaction().map_err(backend)?;
+                match copy_rows(&mut savepoint, columns, &[rows]) {
+                    Ok(()) => savepoint.commit().map_err(backend)?,
+                    Err(e) if e.is_row_error() => {
+                        savepoint.rollback().map_err(backend)?;
+                        refusals.insert(i, e.rejection());
+                    }
+                    Err(e) => return Err(e.into_sink_error()),
+                }
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(outcomes(decisions, |i| refusals.remove(&i)))
+    }
+
+    fn stored_backup_codes(
+        &mut self,
+        user_ids: &[&str],
+    ) -> Result<HashMap<String, String>, SinkError> {
+        let ids: Vec<String> = user_ids.iter().map(|s| s.to_string()).collect();
+        let mut out = HashMap::new();
+        select_any(
+            &mut self.client,
+            "SELECT \"userId\"::text, \"backupCodes\"::text FROM \"twoFactor\" WHERE \"userId\" = ANY($1::text[])",
+            &ids,
+            &mut out,
+        )
+        .map_err(backend)?;
+        Ok(out)
+    }
+
+    fn finish(&mut self) -> Result<Vec<String>, SinkError> {
+        Ok(Vec::new())
+    }
+}
