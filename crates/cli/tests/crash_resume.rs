@@ -200,7 +200,10 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
             };
             eprintln!("reference: {}\nresumed:   {}", row("main"), row("crashed"));
         }
-        assert_eq!(diff, 0, "{table}: {diff} rows of the uninterrupted run differ in the resumed one");
+        assert_eq!(
+            diff, 0,
+            "{table}: {diff} rows of the uninterrupted run differ in the resumed one"
+        );
     }
     let users_in_db: i64 = conn
         .query_row("SELECT count(*) FROM crashed.\"user\"", [], |r| r.get(0))
@@ -226,9 +229,20 @@ struct PgDatabase {
 
 impl PgDatabase {
     fn create(tag: &str) -> PgDatabase {
-        let name = format!("authferry_crash_{tag}_{}_{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros());
-        let mut admin = postgres::Client::connect("postgres://postgres@127.0.0.1:5432/test", postgres::NoTls).expect("PostgreSQL on 127.0.0.1:5432");
-        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        let name = format!(
+            "authferry_crash_{tag}_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_micros()
+        );
+        let mut admin =
+            postgres::Client::connect("postgres://postgres@127.0.0.1:5432/test", postgres::NoTls)
+                .expect("PostgreSQL on 127.0.0.1:5432");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
         PgDatabase { name }
     }
     fn url(&self) -> String {
@@ -246,15 +260,23 @@ impl PgDatabase {
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect("postgres://postgres@127.0.0.1:5432/test", postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        if let Ok(mut admin) =
+            postgres::Client::connect("postgres://postgres@127.0.0.1:5432/test", postgres::NoTls)
+        {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
 
 #[test]
 fn postgres_sigkill_resume_matches_uninterrupted_run() {
-    let users: u64 = std::env::var("AUTHFERRY_CRASH_USERS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let users: u64 = std::env::var("AUTHFERRY_CRASH_USERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("export.csv");
     authferry_platforms::synthetic::write_clerk_csv(&csv, users, 43).unwrap();
@@ -274,17 +296,38 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
         codes: dir.path().join("crashed-codes.ndjson"),
     };
     let seed = seed();
-    eprintln!("crash test (PostgreSQL): {users} users, uninterrupted run {took:?}, kill seed {seed}");
-    let killed_mid_run = kill_points(seed, 5, took).into_iter().filter(|p| crashed.kill_after(*p)).count();
-    assert!(killed_mid_run >= 3, "only {killed_mid_run} of 5 kills landed mid-run");
+    eprintln!(
+        "crash test (PostgreSQL): {users} users, uninterrupted run {took:?}, kill seed {seed}"
+    );
+    let killed_mid_run = kill_points(seed, 5, took)
+        .into_iter()
+        .filter(|p| crashed.kill_after(*p))
+        .count();
+    assert!(
+        killed_mid_run >= 3,
+        "only {killed_mid_run} of 5 kills landed mid-run"
+    );
     let (summary, _) = crashed.complete();
     let c = &summary["counts"];
-    assert_eq!(c["migrated"].as_u64().unwrap() + c["already_present"].as_u64().unwrap(), users, "{summary}");
-    assert_eq!(journal_states(&crashed.journal), vec![("migrated".to_string(), users as i64)]);
+    assert_eq!(
+        c["migrated"].as_u64().unwrap() + c["already_present"].as_u64().unwrap(),
+        users,
+        "{summary}"
+    );
+    assert_eq!(
+        journal_states(&crashed.journal),
+        vec![("migrated".to_string(), users as i64)]
+    );
     for table in TABLES {
-        let (a, b) = (reference_db.fingerprint(table), crashed_db.fingerprint(table));
+        let (a, b) = (
+            reference_db.fingerprint(table),
+            crashed_db.fingerprint(table),
+        );
         assert_eq!(a.0, b.0, "{table}: row counts differ");
-        assert_eq!(a.1, b.1, "{table}: the resumed run's rows differ from the uninterrupted run's");
+        assert_eq!(
+            a.1, b.1,
+            "{table}: the resumed run's rows differ from the uninterrupted run's"
+        );
     }
     assert_eq!(reference_db.fingerprint("user").0 as u64, users);
 }

@@ -31,7 +31,12 @@ impl ClerkApiJsonSource {
         let (reader, progress) = open_counted(path)?;
         // `JsonItems` tells an array, NDJSON, one-line pages and a pretty-printed
         // `{"data": […]}` wrapper apart, streaming all of them.
-        Ok(ClerkApiJsonSource { path: path.to_path_buf(), items: JsonItems::new(reader, Some(WRAPPER_KEY)), progress, position: 0 })
+        Ok(ClerkApiJsonSource {
+            path: path.to_path_buf(),
+            items: JsonItems::new(reader, Some(WRAPPER_KEY)),
+            progress,
+            position: 0,
+        })
     }
 }
 
