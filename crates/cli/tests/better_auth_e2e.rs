@@ -405,7 +405,7 @@ fn authferry(args: &[&str], secret: &str) -> Command {
     c
 }
 
-/// `{"source_id", "email", "codes" | "backup_codes": [...]}` per line.
+/// `{"source_id", "email", "backup_codes": [...]}` per line.
 fn read_codes(path: &Path) -> BTreeMap<String, Vec<String>> {
     let text = std::fs::read_to_string(path).expect("--backup-codes-out file was not written");
     let mut map = BTreeMap::new();
@@ -425,15 +425,8 @@ fn read_codes(path: &Path) -> BTreeMap<String, Vec<String>> {
             "backup codes line {} has no email",
             n + 1
         );
-        // The brief's contract says `codes`; the sink writes `backup_codes`, the canonical
-        // model's name. Either is read, never both.
-        let list = match (v.get("codes"), v.get("backup_codes")) {
-            (Some(c), None) | (None, Some(c)) => c,
-            _ => panic!(
-                "backup codes line {} needs exactly one of `codes` / `backup_codes`",
-                n + 1
-            ),
-        };
+        // The delivery file uses the canonical model's field name.
+        let list = v.get("backup_codes").unwrap_or_else(|| panic!("backup codes line {} has no `backup_codes`", n + 1));
         let codes: Vec<String> = list
             .as_array()
             .unwrap_or_else(|| panic!("backup codes line {}: the codes are not an array", n + 1))
