@@ -48,6 +48,9 @@ pub enum Command {
     Emit(EmitCommand),
     /// Benchmark: migrate N generated Clerk users into TARGET; prints users/s and peak RSS.
     Bench(BenchArgs),
+    /// Password hashes: identify, verify, convert and benchmark digests (NDJSON in and out).
+    #[command(subcommand)]
+    Hash(crate::commands::hash::HashCommand),
 }
 
 #[derive(Args, Debug)]

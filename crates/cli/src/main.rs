@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         }
         args::Command::Emit(e) => commands::emit::emit(e).map(|()| 0),
         args::Command::Bench(a) => commands::bench::bench(a).map(|()| 0),
+        args::Command::Hash(c) => commands::hash::run(c),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

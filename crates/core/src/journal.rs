@@ -149,7 +149,7 @@ impl Journal {
         conn.execute_batch(if temporary {
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
         } else {
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=20000;"
         })
         .map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;

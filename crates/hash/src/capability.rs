@@ -1,6 +1,30 @@
 //! Per-target capability tables: data, not code paths.
+//!
+//! Each target has a table of rows `format [when conditions] → support [into format, hasher]`.
+//! The first row whose format and conditions match a parsed digest decides; a format with no
+//! matching row gets the table's `otherwise`. Sources: §3 and §3.1 of
+//! `shared/reference/password-hashes.md` (import matrix); where the reference says "?" the
+//! table says `Unverifiable` (reset or trickle migration) rather than guess.
+//!
+//! ## Better Auth and its verify module
+//! Better Auth verifies only its own `salt:key` scrypt natively. Everything else goes through the
+//! `password.verify` callback of the module `authferry emit` writes. Today that module verifies
+//! bcrypt (`$2a$`/`$2b$`/`$2y$`), so only bcrypt (and Django's `bcrypt$`, re-encoded to plain
+//! bcrypt) is `VerifyModule` here. To widen it, the JS side needs, per format (all derivable from
+//! [`crate::ParsedHash`] fields; Node's `crypto` has every primitive except bcrypt/argon2):
+//! Argon2 i/d/id (an argon2 package), PBKDF2 any digest (`crypto.pbkdf2Sync`), scrypt with
+//! N/r/p (`crypto.scryptSync`), Firebase scrypt (`scryptSync` + `aes-256-ctr` with zero IV),
+//! salted/plain MD5/SHA-* and LDAP `{SSHA*}` (`createHash`), HMAC (`createHmac`, UTF-16LE for
+//! Clerk's variant), Symfony (iterated SHA-512), phpass/Drupal/md5-crypt (MD5/SHA-512 loops +
+//! crypt base64), SHA-crypt, NT hash (MD4 is not in OpenSSL 3's default provider: needs a JS
+//! MD4), bcrypt wrappers (Django SHA-256 hex, passlib v1/v2, WordPress HMAC-SHA384, pepper).
+//! When it does, flip those rows to `VerifyModule`.
 
-use crate::format::{Format, HashError, identify};
+use crate::algo::DigestAlg;
+use crate::error::HashError;
+use crate::format::Format;
+use crate::params::ExtParams;
+use crate::{ParsedHash, parse};
 use serde::Serialize;
 
 /// How a target can verify users' existing digests.
@@ -28,79 +52,516 @@ impl Support {
     }
 }
 
+/// A condition a row puts on the parsed digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// bcrypt version letter is one of these.
+    BcryptMinor(&'static [u8]),
+    /// Argon2 v=19 without `keyid`/`data`.
+    Argon2Plain,
+    /// The Argon2 variant is this one (`Format::Argon2i` / `Argon2d` / `Argon2id`).
+    Argon2Variant(Format),
+    /// The digest function is this one.
+    Digest(DigestAlg),
+    /// A plain digest without salt.
+    Unsalted,
+    /// A salted digest whose salt comes first.
+    SaltFirst,
+}
+
+impl Condition {
+    fn holds(self, p: &ParsedHash) -> bool {
+        match self {
+            Condition::BcryptMinor(m) => p.bcrypt_minor().is_some_and(|x| m.contains(&x)),
+            Condition::Argon2Plain => p.argon2_variant().is_some_and(|(_, plain)| plain),
+            Condition::Argon2Variant(f) => p.argon2_variant().is_some_and(|(v, _)| v == f),
+            Condition::Digest(d) => p.digest_alg() == Some(d),
+            Condition::Unsalted => p.salt_position().is_none(),
+            Condition::SaltFirst => p.salt_position() == Some("prefix"),
+        }
+    }
+}
+
 /// One row of a target's table.
 #[derive(Clone, Copy, Debug)]
 pub struct TargetSupport {
     pub format: Format,
+    /// All must hold for the row to apply.
+    pub when: &'static [Condition],
     pub support: Support,
+    /// The format to re-encode into before handing the digest to the target.
+    pub into: Option<Format>,
+    /// The hasher name the target expects beside a re-encoded digest.
+    pub hasher: Option<&'static str>,
+    /// Rewrite bcrypt's version letter (`$2y$` → `$2b$`).
+    pub bcrypt_minor: Option<u8>,
 }
+
+impl TargetSupport {
+    const fn new(format: Format, support: Support) -> Self {
+        TargetSupport {
+            format,
+            when: &[],
+            support,
+            into: None,
+            hasher: None,
+            bcrypt_minor: None,
+        }
+    }
+    const fn when(mut self, c: &'static [Condition]) -> Self {
+        self.when = c;
+        self
+    }
+    const fn into(mut self, f: Format, hasher: Option<&'static str>) -> Self {
+        self.into = Some(f);
+        self.hasher = hasher;
+        self
+    }
+    const fn minor(mut self, m: u8) -> Self {
+        self.bcrypt_minor = Some(m);
+        self
+    }
+}
+
+/// A target's table.
+#[derive(Clone, Copy, Debug)]
+pub struct TargetTable {
+    pub target: &'static str,
+    pub rows: &'static [TargetSupport],
+    /// Support for formats without a matching row.
+    pub otherwise: Support,
+}
+
+use Condition::*;
+use Format as F;
+use Support::*;
+
+const fn n(f: Format) -> TargetSupport {
+    TargetSupport::new(f, Native)
+}
+const fn re(f: Format) -> TargetSupport {
+    TargetSupport::new(f, ReEncoded)
+}
+const fn vm(f: Format) -> TargetSupport {
+    TargetSupport::new(f, VerifyModule)
+}
+
+const AB: &[Condition] = &[BcryptMinor(b"ab")];
+const ABY: &[Condition] = &[BcryptMinor(b"aby")];
+const Y: &[Condition] = &[BcryptMinor(b"y")];
 
 const BETTER_AUTH: &[TargetSupport] = &[
-    TargetSupport {
-        format: Format::BetterAuthScrypt,
-        support: Support::Native,
-    },
-    TargetSupport {
-        format: Format::Bcrypt,
-        support: Support::VerifyModule,
-    },
+    n(F::BetterAuthScrypt),
+    vm(F::Bcrypt).when(ABY),
+    vm(F::DjangoBcrypt).when(ABY).into(F::Bcrypt, None),
+    vm(F::LdapCrypt).when(ABY).into(F::Bcrypt, None),
 ];
 
-/// NDJSON keeps whatever it is given.
-const NDJSON: &[TargetSupport] = &[
-    TargetSupport {
-        format: Format::BetterAuthScrypt,
-        support: Support::Native,
-    },
-    TargetSupport {
-        format: Format::Bcrypt,
-        support: Support::Native,
-    },
-    TargetSupport {
-        format: Format::Argon2,
-        support: Support::Native,
-    },
+const CLERK: &[TargetSupport] = &[
+    n(F::Bcrypt).when(AB),
+    re(F::Bcrypt)
+        .when(Y)
+        .into(F::Bcrypt, Some("bcrypt"))
+        .minor(b'b'),
+    re(F::DjangoBcrypt).when(AB).into(F::Bcrypt, Some("bcrypt")),
+    re(F::DjangoBcrypt)
+        .when(Y)
+        .into(F::Bcrypt, Some("bcrypt"))
+        .minor(b'b'),
+    re(F::LdapCrypt).when(AB).into(F::Bcrypt, Some("bcrypt")),
+    n(F::BcryptPeppered).when(AB),
+    n(F::DjangoBcryptSha256),
+    n(F::Argon2i),
+    n(F::Argon2id),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Variant(F::Argon2i)])
+        .into(F::Argon2i, Some("argon2i")),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Variant(F::Argon2id)])
+        .into(F::Argon2id, Some("argon2id")),
+    re(F::LdapArgon2).into(F::Argon2id, Some("argon2id")),
+    n(F::AwsCognito),
+    n(F::ClerkHmacSha256Utf16),
+    n(F::Md5Hex),
+    re(F::DjangoMd5)
+        .when(&[Unsalted])
+        .into(F::Md5Hex, Some("md5")),
+    re(F::DjangoMd5)
+        .when(&[SaltFirst])
+        .into(F::ClerkMd5Salted, Some("md5_salted")),
+    n(F::ClerkMd5Salted),
+    re(F::SaltedDigest)
+        .when(&[Digest(DigestAlg::Md5), SaltFirst])
+        .into(F::ClerkMd5Salted, Some("md5_salted")),
+    n(F::Sha256Hex),
+    n(F::ClerkSha256Salted),
+    re(F::SaltedDigest)
+        .when(&[Digest(DigestAlg::Sha256), SaltFirst])
+        .into(F::ClerkSha256Salted, Some("sha256_salted")),
+    n(F::SymfonySha512),
+    n(F::Phpass),
+    n(F::LdapSsha),
+    n(F::ClerkPbkdf2Sha1),
+    n(F::ClerkPbkdf2Sha256),
+    n(F::ClerkPbkdf2Sha512),
+    n(F::ClerkPbkdf2Sha512Hex),
+    n(F::DjangoPbkdf2Sha256),
+    re(F::DjangoPbkdf2Sha1).into(F::ClerkPbkdf2Sha1, Some("pbkdf2_sha1")),
+    // PBKDF2 from other syntaxes: SHA-1 and SHA-512 into Clerk's hex forms (salt hex-encoded, so
+    // any salt bytes survive); SHA-256 into `pbkdf2_sha256` (base64 salt — Clerk documents it as
+    // base64-encoded; that Clerk decodes it before use is the reference's reading, unconfirmed).
+    re(F::PasslibPbkdf2)
+        .when(&[Digest(DigestAlg::Sha1)])
+        .into(F::ClerkPbkdf2Sha1, Some("pbkdf2_sha1")),
+    re(F::PasslibPbkdf2)
+        .when(&[Digest(DigestAlg::Sha256)])
+        .into(F::ClerkPbkdf2Sha256, Some("pbkdf2_sha256")),
+    re(F::PasslibPbkdf2)
+        .when(&[Digest(DigestAlg::Sha512)])
+        .into(F::ClerkPbkdf2Sha512Hex, Some("pbkdf2_sha512_hex")),
+    re(F::PhcPbkdf2)
+        .when(&[Digest(DigestAlg::Sha1)])
+        .into(F::ClerkPbkdf2Sha1, Some("pbkdf2_sha1")),
+    re(F::PhcPbkdf2)
+        .when(&[Digest(DigestAlg::Sha256)])
+        .into(F::ClerkPbkdf2Sha256, Some("pbkdf2_sha256")),
+    re(F::PhcPbkdf2)
+        .when(&[Digest(DigestAlg::Sha512)])
+        .into(F::ClerkPbkdf2Sha512Hex, Some("pbkdf2_sha512_hex")),
+    re(F::LdapPbkdf2)
+        .when(&[Digest(DigestAlg::Sha1)])
+        .into(F::ClerkPbkdf2Sha1, Some("pbkdf2_sha1")),
+    re(F::LdapPbkdf2)
+        .when(&[Digest(DigestAlg::Sha256)])
+        .into(F::ClerkPbkdf2Sha256, Some("pbkdf2_sha256")),
+    re(F::LdapPbkdf2)
+        .when(&[Digest(DigestAlg::Sha512)])
+        .into(F::ClerkPbkdf2Sha512Hex, Some("pbkdf2_sha512_hex")),
+    re(F::WerkzeugPbkdf2)
+        .when(&[Digest(DigestAlg::Sha1)])
+        .into(F::ClerkPbkdf2Sha1, Some("pbkdf2_sha1")),
+    re(F::WerkzeugPbkdf2)
+        .when(&[Digest(DigestAlg::Sha256)])
+        .into(F::ClerkPbkdf2Sha256, Some("pbkdf2_sha256")),
+    re(F::WerkzeugPbkdf2)
+        .when(&[Digest(DigestAlg::Sha512)])
+        .into(F::ClerkPbkdf2Sha512Hex, Some("pbkdf2_sha512_hex")),
+    n(F::ClerkFirebaseScrypt),
+    re(F::SuperTokensFirebaseScrypt).into(F::ClerkFirebaseScrypt, Some("scrypt_firebase")),
+    re(F::SupabaseFirebaseScrypt).into(F::ClerkFirebaseScrypt, Some("scrypt_firebase")),
+    re(F::KratosFirebaseScrypt).into(F::ClerkFirebaseScrypt, Some("scrypt_firebase")),
+    re(F::FirebaseScrypt).into(F::ClerkFirebaseScrypt, Some("scrypt_firebase")),
+    n(F::WerkzeugScrypt),
 ];
 
-const TARGETS: &[(&str, &[TargetSupport])] = &[("better-auth", BETTER_AUTH), ("ndjson", NDJSON)];
+/// SuperTokens: `bcrypt`, `argon2`, `firebase_scrypt` (`$f_scrypt$`; the signer key lives in the
+/// core's `firebase_password_hashing_signer_key`, one per app — re-encoded Firebase hashes drop it,
+/// so every such user must come from the project whose key is configured).
+const SUPERTOKENS: &[TargetSupport] = &[
+    n(F::Bcrypt).when(ABY),
+    re(F::DjangoBcrypt)
+        .when(ABY)
+        .into(F::Bcrypt, Some("bcrypt")),
+    re(F::LdapCrypt).when(ABY).into(F::Bcrypt, Some("bcrypt")),
+    n(F::Argon2i),
+    n(F::Argon2d),
+    n(F::Argon2id),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Variant(F::Argon2i)])
+        .into(F::Argon2i, Some("argon2")),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Variant(F::Argon2d)])
+        .into(F::Argon2d, Some("argon2")),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Variant(F::Argon2id)])
+        .into(F::Argon2id, Some("argon2")),
+    re(F::LdapArgon2).into(F::Argon2id, Some("argon2")),
+    n(F::SuperTokensFirebaseScrypt),
+    re(F::ClerkFirebaseScrypt).into(F::SuperTokensFirebaseScrypt, Some("firebase_scrypt")),
+    re(F::SupabaseFirebaseScrypt).into(F::SuperTokensFirebaseScrypt, Some("firebase_scrypt")),
+    re(F::KratosFirebaseScrypt).into(F::SuperTokensFirebaseScrypt, Some("firebase_scrypt")),
+    re(F::FirebaseScrypt).into(F::SuperTokensFirebaseScrypt, Some("firebase_scrypt")),
+];
+
+/// Supabase (GoTrue `password_hash`): Go bcrypt (any version letter), `$argon2i$`/`$argon2id$`
+/// v=19 without keyid/data, `$fbscrypt$`.
+const SUPABASE: &[TargetSupport] = &[
+    n(F::Bcrypt).when(ABY),
+    re(F::DjangoBcrypt).when(ABY).into(F::Bcrypt, None),
+    re(F::LdapCrypt).when(ABY).into(F::Bcrypt, None),
+    n(F::Argon2i).when(&[Argon2Plain]),
+    n(F::Argon2id).when(&[Argon2Plain]),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Plain, Argon2Variant(F::Argon2i)])
+        .into(F::Argon2i, None),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Plain, Argon2Variant(F::Argon2id)])
+        .into(F::Argon2id, None),
+    re(F::LdapArgon2)
+        .when(&[Argon2Plain])
+        .into(F::Argon2id, None),
+    n(F::SupabaseFirebaseScrypt),
+    re(F::ClerkFirebaseScrypt).into(F::SupabaseFirebaseScrypt, None),
+    re(F::SuperTokensFirebaseScrypt).into(F::SupabaseFirebaseScrypt, None),
+    re(F::KratosFirebaseScrypt).into(F::SupabaseFirebaseScrypt, None),
+    re(F::FirebaseScrypt).into(F::SupabaseFirebaseScrypt, None),
+];
+
+/// Auth0 bulk import. Top-level `password_hash` takes `$2a$`/`$2b$` only; every other row is a
+/// `custom_password_hash` the Auth0 sink builds from the parsed fields (algorithm, digest,
+/// salt and its position, key, encodings) — these rows say what Auth0 can check, the JSON
+/// object is the sink's job. PBKDF2 goes in as its PHC string.
+const AUTH0: &[TargetSupport] = &[
+    n(F::Bcrypt).when(AB),
+    re(F::Bcrypt).when(Y).into(F::Bcrypt, None).minor(b'b'),
+    re(F::DjangoBcrypt).when(AB).into(F::Bcrypt, None),
+    re(F::DjangoBcrypt)
+        .when(Y)
+        .into(F::Bcrypt, None)
+        .minor(b'b'),
+    re(F::LdapCrypt).when(AB).into(F::Bcrypt, None),
+    n(F::Argon2i),
+    n(F::Argon2id),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Variant(F::Argon2i)])
+        .into(F::Argon2i, None),
+    re(F::DjangoArgon2)
+        .when(&[Argon2Variant(F::Argon2id)])
+        .into(F::Argon2id, None),
+    re(F::LdapArgon2).into(F::Argon2id, None),
+    n(F::PhcPbkdf2),
+    re(F::DjangoPbkdf2Sha256).into(F::PhcPbkdf2, None),
+    re(F::DjangoPbkdf2Sha1).into(F::PhcPbkdf2, None),
+    re(F::PasslibPbkdf2).into(F::PhcPbkdf2, None),
+    re(F::LdapPbkdf2).into(F::PhcPbkdf2, None),
+    re(F::WerkzeugPbkdf2).into(F::PhcPbkdf2, None),
+    re(F::ClerkPbkdf2Sha1).into(F::PhcPbkdf2, None),
+    re(F::ClerkPbkdf2Sha256).into(F::PhcPbkdf2, None),
+    re(F::ClerkPbkdf2Sha512).into(F::PhcPbkdf2, None),
+    re(F::ClerkPbkdf2Sha512Hex).into(F::PhcPbkdf2, None),
+    n(F::Md5Hex),
+    n(F::Sha1Hex),
+    n(F::Sha256Hex),
+    n(F::Sha512Hex),
+    n(F::SaltedDigest),
+    n(F::KratosDigest),
+    n(F::ClerkMd5Salted),
+    n(F::ClerkSha256Salted),
+    n(F::DjangoMd5),
+    n(F::DjangoSha1),
+    n(F::LdapSsha),
+    n(F::LdapDigest),
+    n(F::KratosHmac),
+    n(F::ClerkHmacSha256Utf16),
+    n(F::Hmac),
+    n(F::NtHash),
+];
+
+/// Firebase Auth `importUsers`: one hash configuration per import call, so the Firebase sink
+/// batches users by algorithm and parameters; the rows say what Firebase can check.
+const FIREBASE: &[TargetSupport] = &[
+    n(F::FirebaseScrypt),
+    n(F::ClerkFirebaseScrypt),
+    n(F::SuperTokensFirebaseScrypt),
+    n(F::SupabaseFirebaseScrypt),
+    n(F::KratosFirebaseScrypt),
+    n(F::ScryptPhc),
+    n(F::KratosScrypt),
+    n(F::DjangoScrypt),
+    n(F::WerkzeugScrypt),
+    n(F::Bcrypt).when(ABY),
+    re(F::DjangoBcrypt).when(ABY).into(F::Bcrypt, None),
+    n(F::KratosHmac).when(&[Digest(DigestAlg::Sha512)]),
+    n(F::KratosHmac).when(&[Digest(DigestAlg::Sha256)]),
+    n(F::KratosHmac).when(&[Digest(DigestAlg::Sha1)]),
+    n(F::KratosHmac).when(&[Digest(DigestAlg::Md5)]),
+    n(F::Hmac).when(&[Digest(DigestAlg::Sha512)]),
+    n(F::Hmac).when(&[Digest(DigestAlg::Sha256)]),
+    n(F::Hmac).when(&[Digest(DigestAlg::Sha1)]),
+    n(F::Hmac).when(&[Digest(DigestAlg::Md5)]),
+    n(F::Md5Hex),
+    n(F::Sha1Hex),
+    n(F::Sha256Hex),
+    n(F::Sha512Hex),
+    n(F::SaltedDigest),
+    n(F::KratosDigest),
+    n(F::ClerkMd5Salted),
+    n(F::ClerkSha256Salted),
+    n(F::DjangoMd5),
+    n(F::DjangoSha1),
+    n(F::DjangoPbkdf2Sha256),
+    n(F::DjangoPbkdf2Sha1),
+    n(F::PasslibPbkdf2).when(&[Digest(DigestAlg::Sha1)]),
+    n(F::PasslibPbkdf2).when(&[Digest(DigestAlg::Sha256)]),
+    n(F::PhcPbkdf2).when(&[Digest(DigestAlg::Sha1)]),
+    n(F::PhcPbkdf2).when(&[Digest(DigestAlg::Sha256)]),
+    n(F::LdapPbkdf2).when(&[Digest(DigestAlg::Sha1)]),
+    n(F::LdapPbkdf2).when(&[Digest(DigestAlg::Sha256)]),
+    n(F::WerkzeugPbkdf2).when(&[Digest(DigestAlg::Sha1)]),
+    n(F::WerkzeugPbkdf2).when(&[Digest(DigestAlg::Sha256)]),
+    n(F::ClerkPbkdf2Sha1),
+    n(F::ClerkPbkdf2Sha256),
+];
+
+const TARGETS: &[TargetTable] = &[
+    TargetTable {
+        target: "better-auth",
+        rows: BETTER_AUTH,
+        otherwise: Unverifiable,
+    },
+    // NDJSON keeps whatever it is given.
+    TargetTable {
+        target: "ndjson",
+        rows: &[],
+        otherwise: Native,
+    },
+    TargetTable {
+        target: "clerk",
+        rows: CLERK,
+        otherwise: Unverifiable,
+    },
+    TargetTable {
+        target: "supertokens",
+        rows: SUPERTOKENS,
+        otherwise: Unverifiable,
+    },
+    TargetTable {
+        target: "supabase",
+        rows: SUPABASE,
+        otherwise: Unverifiable,
+    },
+    TargetTable {
+        target: "auth0",
+        rows: AUTH0,
+        otherwise: Unverifiable,
+    },
+    TargetTable {
+        target: "firebase",
+        rows: FIREBASE,
+        otherwise: Unverifiable,
+    },
+];
 
 pub fn known_targets() -> impl Iterator<Item = &'static str> {
-    TARGETS.iter().map(|(n, _)| *n)
+    TARGETS.iter().map(|t| t.target)
 }
 
-/// How `target` handles `format`. Unknown targets and formats are `Unverifiable`.
+/// A target's table.
+pub fn table(target: &str) -> Option<&'static TargetTable> {
+    TARGETS.iter().find(|t| t.target == target)
+}
+
+/// How `target` handles `format` in general (its first unconditional row, else its first row).
+/// Unknown targets are `Unverifiable` for everything. For a particular digest, whose parameters
+/// may matter (`$2y$`, Argon2 `keyid`), use [`capability_of`].
 pub fn capability(target: &str, format: Format) -> Support {
-    TARGETS
+    let Some(t) = table(target) else {
+        return Unverifiable;
+    };
+    let mut rows = t.rows.iter().filter(|r| r.format == format);
+    let first = rows.clone().next();
+    rows.find(|r| r.when.is_empty())
+        .or(first)
+        .map_or(t.otherwise, |r| r.support)
+}
+
+/// The row of `target`'s table that applies to this digest (None: the table's `otherwise`).
+pub fn capability_of(
+    target: &str,
+    parsed: &ParsedHash,
+) -> (Support, Option<&'static TargetSupport>) {
+    let Some(t) = table(target) else {
+        return (Unverifiable, None);
+    };
+    match t
+        .rows
         .iter()
-        .find(|(n, _)| *n == target)
-        .and_then(|(_, rows)| rows.iter().find(|r| r.format == format))
-        .map(|r| r.support)
-        .unwrap_or(Support::Unverifiable)
+        .find(|r| r.format == parsed.format() && r.when.iter().all(|c| c.holds(parsed)))
+    {
+        Some(r) => (r.support, Some(r)),
+        None if t.rows.iter().any(|r| r.format == parsed.format()) => (Unverifiable, None),
+        None => (t.otherwise, None),
+    }
 }
 
 /// A digest made ready for a target: identified, re-encoded where the target needs its own
-/// syntax. `digest` is only `Some` when it differs from the input.
-#[derive(Clone, Debug)]
+/// syntax. `reencoded` is `Some((digest, hasher))` only when the digest changes.
+#[derive(Clone)]
 pub struct Prepared {
     pub format: Format,
     pub support: Support,
     pub reencoded: Option<(String, Option<String>)>,
+    /// Why the support is `Unverifiable` when the table alone does not say (a re-encode that
+    /// failed, e.g. a missing signer key).
+    pub note: Option<String>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("format", &self.format)
+            .field("support", &self.support)
+            .field(
+                "reencoded",
+                &self.reencoded.as_ref().map(|(_, h)| ("<digest>", h)),
+            )
+            .field("note", &self.note)
+            .finish()
+    }
 }
 
 /// Identifies `digest` and says how `target` can take it. `Err` when the digest is not
-/// recognised at all.
+/// recognised or does not parse.
 pub fn prepare_for_target(
     target: &str,
     hasher: Option<&str>,
     digest: &str,
 ) -> Result<Prepared, HashError> {
-    let id = identify(digest, hasher)?;
-    let support = capability(target, id.format);
-    Ok(Prepared {
-        format: id.format,
+    prepare_for_target_with(target, hasher, digest, &ExtParams::default())
+}
+
+/// [`prepare_for_target`] with out-of-band parameters (e.g. a Firebase signer key).
+pub fn prepare_for_target_with(
+    target: &str,
+    hasher: Option<&str>,
+    digest: &str,
+    params: &ExtParams,
+) -> Result<Prepared, HashError> {
+    let parsed = parse(digest, hasher, params)?;
+    convert_for(target, &parsed)
+}
+
+/// [`prepare_for_target`] for an already parsed digest.
+pub fn convert_for(target: &str, parsed: &ParsedHash) -> Result<Prepared, HashError> {
+    let (support, row) = capability_of(target, parsed);
+    let mut out = Prepared {
+        format: parsed.format(),
         support,
         reencoded: None,
-    })
+        note: None,
+    };
+    let Some(row) = row else { return Ok(out) };
+    if row.into.is_none() && row.bcrypt_minor.is_none() {
+        return Ok(out);
+    }
+    let step = || -> Result<String, HashError> {
+        let mut p = parsed.clone();
+        if let Some(m) = row.bcrypt_minor {
+            p = p.with_bcrypt_minor(m)?;
+        }
+        if let Some(f) = row.into {
+            p = p.convert(f)?;
+        }
+        p.encode()
+    };
+    match step() {
+        Ok(d) => out.reencoded = Some((d, row.hasher.map(str::to_string))),
+        Err(e) => {
+            out.support = Unverifiable;
+            out.note = Some(e.to_string());
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -109,18 +570,92 @@ mod tests {
 
     #[test]
     fn better_auth_table() {
+        assert_eq!(capability("better-auth", F::BetterAuthScrypt), Native);
+        assert_eq!(capability("better-auth", F::Bcrypt), VerifyModule);
+        assert_eq!(capability("better-auth", F::Argon2id), Unverifiable);
+        assert_eq!(capability("nowhere", F::Bcrypt), Unverifiable);
+        assert_eq!(capability("ndjson", F::Drupal7), Native);
+    }
+
+    #[test]
+    fn every_target_row_reencodes_into_a_format_that_accepts_it() {
+        for t in TARGETS {
+            for r in t.rows {
+                if r.support == ReEncoded {
+                    assert!(
+                        r.into.is_some() || r.bcrypt_minor.is_some(),
+                        "{} {:?}",
+                        t.target,
+                        r.format
+                    );
+                }
+                if let Some(into) = r.into {
+                    // The target format itself must be native (or the module's) for that target.
+                    let s = capability(t.target, into);
+                    assert!(
+                        matches!(s, Native | VerifyModule),
+                        "{} {:?} -> {:?}",
+                        t.target,
+                        r.format,
+                        into
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn y_becomes_b_for_auth0_and_clerk() {
+        let y = "$2y$05$/OK.fbVrR/bpIqNJ5ianF.Sa7shbm4.OzKpvFnX1pQLmQW96oUlCq";
+        for target in ["auth0", "clerk"] {
+            let p = prepare_for_target(target, None, y).unwrap();
+            assert_eq!(p.support, ReEncoded);
+            let (d, _) = p.reencoded.unwrap();
+            assert!(d.starts_with("$2b$05$"), "{target}");
+            assert_eq!(&d[4..], &y[4..]);
+        }
+        let p = prepare_for_target("supabase", None, y).unwrap();
+        assert_eq!((p.support, p.reencoded.is_none()), (Native, true));
+        let x = "$2x$05$/OK.fbVrR/bpIqNJ5ianF.CE5elHaaO4EbggVDjb8P19RukzXSM3e";
         assert_eq!(
-            capability("better-auth", Format::BetterAuthScrypt),
-            Support::Native
+            prepare_for_target("auth0", None, x).unwrap().support,
+            Unverifiable
         );
-        assert_eq!(
-            capability("better-auth", Format::Bcrypt),
-            Support::VerifyModule
-        );
-        assert_eq!(
-            capability("better-auth", Format::Argon2),
-            Support::Unverifiable
-        );
-        assert_eq!(capability("nowhere", Format::Bcrypt), Support::Unverifiable);
+    }
+
+    #[test]
+    fn firebase_scrypt_moves_between_clerk_supertokens_and_supabase() {
+        let clerk = "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==$42xEC+ixf3L2lw==$jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==$Bw==$8$14";
+        let p = prepare_for_target("supabase", Some("scrypt_firebase"), clerk).unwrap();
+        assert_eq!(p.support, ReEncoded);
+        let (supa, hasher) = p.reencoded.unwrap();
+        assert!(supa.starts_with("$fbscrypt$v=1,n=14,r=8,p=1,ss=Bw==,sk=jxspr8"));
+        assert_eq!(hasher, None);
+        let p = prepare_for_target("supertokens", None, &supa).unwrap();
+        let (st, hasher) = p.reencoded.unwrap();
+        assert!(st.starts_with("$f_scrypt$lSrfV15"));
+        assert!(st.ends_with("$m=14$r=8$s=Bw=="));
+        assert_eq!(hasher.as_deref(), Some("firebase_scrypt"));
+        // Back to Clerk from SuperTokens needs the signer key, which `$f_scrypt$` lacks.
+        let p = prepare_for_target("clerk", None, &st).unwrap();
+        assert_eq!(p.support, Unverifiable);
+        assert!(p.note.unwrap().contains("signer key"));
+        let with_key = ExtParams {
+            signer_key: Some("jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==".into()),
+            ..Default::default()
+        };
+        let p = prepare_for_target_with("clerk", None, &st, &with_key).unwrap();
+        assert_eq!(p.reencoded.unwrap().0, clerk);
+        assert!(crate::verify(clerk, Some("scrypt_firebase"), "user1password").unwrap());
+    }
+
+    #[test]
+    fn django_pbkdf2_becomes_phc_for_auth0() {
+        let d = "pbkdf2_sha256$36000$xIEozuZVAoYm$uW1b35DUKyhvQAf1mBqMvoBDcqSD06juzyO/nmyV0+w=";
+        let p = prepare_for_target("auth0", None, d).unwrap();
+        let (phc, _) = p.reencoded.unwrap();
+        assert!(phc.starts_with("$pbkdf2-sha256$i=36000,l=32$"));
+        assert!(crate::verify(&phc, None, "eicieY7ahchaoCh0eeTa").unwrap());
+        assert!(!crate::verify(&phc, None, "eicieY7ahchaoCh0eeTb").unwrap());
     }
 }

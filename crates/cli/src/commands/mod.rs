@@ -1,4 +1,5 @@
 pub mod bench;
 pub mod emit;
+pub mod hash;
 pub mod idmap;
 pub mod migrate;
