@@ -127,12 +127,20 @@ impl Recorder<'_> {
     }
 }
 
+/// What the sink thread answers for one batch.
+enum SinkAnswer {
+    Written(Vec<WriteOutcome>),
+    Existing(Vec<Option<crate::traits::Existing>>),
+}
+
 /// Runs a migration (or a plan) to the end of the source. Per-record problems are outcomes in
 /// the summary; an `Err` means the run could not go on (the journal or the target failed) and
 /// everything acknowledged so far is in the journal.
 ///
-/// Journal traffic per batch is one commit: the outcomes of the previous batch and the
-/// in-flight mark and identifier claims of this one, durable before this batch is sent.
+/// Three threads overlap: the source parses, this thread validates and journals batch N+1,
+/// the sink writes batch N. Journal traffic is one commit per batch: the outcomes the sink
+/// has acknowledged so far, and the in-flight mark and identifier claims of the next batch,
+/// durable before that batch is handed to the sink.
 pub fn run(
     source: Box<dyn Source>,
     sink: &mut dyn Sink,
@@ -143,7 +151,8 @@ pub fn run(
     let start = Instant::now();
     let mut summary = Summary::new(opts.mode, source.describe(), sink.describe());
     let caps = sink.capabilities();
-    if opts.mode == Mode::Migrate {
+    let mode = opts.mode;
+    if mode == Mode::Migrate {
         sink.prepare()?;
     }
     let progress = source.progress();
@@ -153,146 +162,186 @@ pub fn run(
     let mut seq = 0u64;
     let mut no_password = 0u64;
     let mut stopped = None;
-    // The in-flight range whose outcomes are not yet committed.
-    let mut inflight: Option<u64> = None;
     let mut rec = Recorder { summary: &mut summary, opts: &mut opts, unwritten: Vec::new() };
+    // In-flight batches whose outcomes are recorded but not yet committed.
+    let mut acknowledged: Vec<u64> = Vec::new();
 
-    loop {
-        let mut items: Vec<(u64, Result<User, RecordError>)> = Vec::with_capacity(batch_size);
-        while items.len() < batch_size {
-            match rx.recv() {
-                Ok(item) => {
-                    seq += 1;
-                    if matches!(&item, Err(e) if e.fatal) {
-                        stopped = item.err();
-                        break;
-                    }
-                    items.push((seq, item));
+    let result: Result<(), EngineError> = std::thread::scope(|scope| {
+        let (to_sink, sink_rx) = std::sync::mpsc::sync_channel::<Vec<Ready>>(0);
+        let (sink_tx, from_sink) = std::sync::mpsc::channel::<(Vec<Ready>, Result<SinkAnswer, SinkError>)>();
+        let sink_ref: &mut dyn Sink = sink;
+        let writer = scope.spawn(move || {
+            for ready in sink_rx {
+                let answer = if ready.is_empty() {
+                    Ok(SinkAnswer::Written(Vec::new()))
+                } else if mode == Mode::Migrate {
+                    let items: Vec<WriteItem<'_>> = ready.iter().map(|r| WriteItem { user: &r.user, resumed: r.resumed }).collect();
+                    sink_ref.write_batch(&items).map(SinkAnswer::Written)
+                } else {
+                    let users: Vec<&User> = ready.iter().map(|r| &r.user).collect();
+                    sink_ref.find_existing(&users).map(SinkAnswer::Existing)
+                };
+                let failed = answer.is_err();
+                if sink_tx.send((ready, answer)).is_err() || failed {
+                    break;
                 }
-                Err(_) => break,
             }
-        }
-        if items.is_empty() {
-            break;
-        }
-        rec.summary.records += items.len() as u64;
-        let (first, last) = (items[0].0, items[items.len() - 1].0);
-        let stored: HashMap<u64, Stored> = journal.states(first, last)?.into_iter().collect();
+            sink_ref
+        });
+        let mut in_sink: Option<u64> = None;
 
-        let mut ready: Vec<Ready> = Vec::with_capacity(items.len());
+        // Receives the sink's answer for the batch it holds and records the outcomes.
+        let collect = |rec: &mut Recorder<'_>, acknowledged: &mut Vec<u64>, first: u64| -> Result<(), EngineError> {
+            let (ready, answer) = from_sink.recv().expect("the sink thread answers every batch");
+            match answer? {
+                SinkAnswer::Written(outcomes) => {
+                    assert_eq!(outcomes.len(), ready.len(), "the sink returned a wrong number of outcomes");
+                    for (r, outcome) in ready.iter().zip(outcomes) {
+                        let sid = Some(r.user.source_id.as_str());
+                        match outcome {
+                            WriteOutcome::Migrated { target_id } => rec.record(r.seq, sid, State::Migrated, None, Some(target_id))?,
+                            WriteOutcome::AlreadyPresent { target_id } => {
+                                rec.record(r.seq, sid, State::AlreadyPresent, None, Some(target_id))?
+                            }
+                            WriteOutcome::Skipped { reason, target_id } => rec.record(r.seq, sid, State::Skipped, Some(reason), target_id)?,
+                            WriteOutcome::Failed { reason } => rec.record(r.seq, sid, State::Failed, Some(reason), None)?,
+                        }
+                    }
+                }
+                SinkAnswer::Existing(existing) => {
+                    for (r, ex) in ready.iter().zip(existing) {
+                        let sid = Some(r.user.source_id.as_str());
+                        match ex {
+                            None => rec.record(r.seq, sid, State::Migrated, None, None)?,
+                            Some(e) => {
+                                let reason = Reason::new(
+                                    ReasonCode::ExistsInTarget,
+                                    format!("{} already in the target as user {}", e.identifier, e.target_id),
+                                );
+                                rec.record(r.seq, sid, State::Skipped, Some(reason), None)?
+                            }
+                        }
+                    }
+                }
+            }
+            acknowledged.push(first);
+            Ok(())
+        };
+
+        let outcome = (|| -> Result<(), EngineError> {
+            loop {
+                let mut items: Vec<(u64, Result<User, RecordError>)> = Vec::with_capacity(batch_size);
+                while items.len() < batch_size {
+                    match rx.recv() {
+                        Ok(item) => {
+                            seq += 1;
+                            if matches!(&item, Err(e) if e.fatal) {
+                                stopped = item.err();
+                                break;
+                            }
+                            items.push((seq, item));
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if items.is_empty() {
+                    break;
+                }
+                rec.summary.records += items.len() as u64;
+                let (first, last) = (items[0].0, items[items.len() - 1].0);
+                let stored: HashMap<u64, Stored> = journal.states(first, last)?.into_iter().collect();
+
+                let mut ready: Vec<Ready> = Vec::with_capacity(items.len());
+                let mut batch = journal.batch()?;
+                rec.flush_into(&mut batch)?;
+                for f in acknowledged.drain(..) {
+                    batch.clear_inflight(f)?;
+                }
+                // Source ids of this batch's admitted records, for naming a duplicate's
+                // original before its journal row exists.
+                let mut admitted: HashMap<u64, String> = HashMap::new();
+                for (seq, item) in items {
+                    let previous = stored.get(&seq);
+                    if let Some(Stored::Done(State::Migrated | State::AlreadyPresent)) = previous {
+                        rec.summary.counts.add(State::AlreadyPresent);
+                        continue;
+                    }
+                    let resumed = matches!(previous, Some(Stored::Pending));
+                    let mut user = match item {
+                        Ok(u) => u,
+                        Err(e) => {
+                            rec.record(seq, e.source_id.as_deref(), State::Failed, Some(e.to_reason()), None)?;
+                            continue;
+                        }
+                    };
+                    match admit(&mut user, &caps, rec.opts, rec.summary) {
+                        Ok(dropped_password) => no_password += dropped_password as u64,
+                        Err((state, reason)) => {
+                            rec.record(seq, Some(&user.source_id), state, Some(reason), None)?;
+                            continue;
+                        }
+                    }
+                    let keys = identifier_keys(&user);
+                    let raw: Vec<i64> = keys.iter().map(|(k, _)| *k).collect();
+                    if let Some((holder, holder_id, index)) = batch.claim(seq, &raw)? {
+                        let holder_id = holder_id.or_else(|| admitted.get(&holder).cloned());
+                        let reason = Reason::new(
+                            ReasonCode::DuplicateInExport,
+                            format!(
+                                "{} duplicates record #{holder}{}",
+                                keys[index].1,
+                                holder_id.map(|h| format!(" ({h})")).unwrap_or_default()
+                            ),
+                        );
+                        rec.record(seq, Some(&user.source_id), State::Skipped, Some(reason), None)?;
+                        continue;
+                    }
+                    if user.created_at.is_none() {
+                        user.created_at = Some(default_created);
+                    }
+                    count_dropped(&user, &caps, rec.summary);
+                    if matches!(previous, Some(Stored::Done(_))) {
+                        // Re-sent after an earlier skip or failure: its old row must not hide
+                        // that it is in flight now.
+                        batch.forget(seq)?;
+                    }
+                    admitted.insert(seq, user.source_id.clone());
+                    ready.push(Ready { seq, user, resumed });
+                }
+                // (A plan writes to a throw-away journal, so it records the same way.)
+                batch.mark_inflight(first, last)?;
+                batch.commit()?;
+
+                // The sink finishes the previous batch while this one was prepared.
+                if let Some(f) = in_sink.take() {
+                    collect(&mut rec, &mut acknowledged, f)?;
+                    report_progress(observer, &rec, &progress, start);
+                }
+                to_sink.send(ready).expect("the sink thread takes every batch");
+                in_sink = Some(first);
+                if stopped.is_some() {
+                    break;
+                }
+            }
+            if let Some(f) = in_sink.take() {
+                collect(&mut rec, &mut acknowledged, f)?;
+                report_progress(observer, &rec, &progress, start);
+            }
+            Ok(())
+        })();
+        drop(to_sink);
+        let _ = writer.join();
+        outcome?;
+        // The last outcomes.
         let mut batch = journal.batch()?;
         rec.flush_into(&mut batch)?;
-        if let Some(f) = inflight.take() {
+        for f in acknowledged.drain(..) {
             batch.clear_inflight(f)?;
         }
-        // Source ids of this batch's admitted records, for naming a duplicate's original
-        // before its journal row exists.
-        let mut admitted: HashMap<u64, String> = HashMap::new();
-        for (seq, item) in items {
-            let previous = stored.get(&seq);
-            if let Some(Stored::Done(State::Migrated | State::AlreadyPresent)) = previous {
-                rec.summary.counts.add(State::AlreadyPresent);
-                continue;
-            }
-            let resumed = matches!(previous, Some(Stored::Pending));
-            let mut user = match item {
-                Ok(u) => u,
-                Err(e) => {
-                    rec.record(seq, e.source_id.as_deref(), State::Failed, Some(e.to_reason()), None)?;
-                    continue;
-                }
-            };
-            match admit(&mut user, sink, &caps, rec.opts, rec.summary) {
-                Ok(dropped_password) => no_password += dropped_password as u64,
-                Err((state, reason)) => {
-                    rec.record(seq, Some(&user.source_id), state, Some(reason), None)?;
-                    continue;
-                }
-            }
-            let keys = identifier_keys(&user);
-            let raw: Vec<i64> = keys.iter().map(|(k, _)| *k).collect();
-            if let Some((holder, holder_id, index)) = batch.claim(seq, &raw)? {
-                let holder_id = holder_id.or_else(|| admitted.get(&holder).cloned());
-                let reason = Reason::new(
-                    ReasonCode::DuplicateInExport,
-                    format!(
-                        "{} duplicates record #{holder}{}",
-                        keys[index].1,
-                        holder_id.map(|h| format!(" ({h})")).unwrap_or_default()
-                    ),
-                );
-                rec.record(seq, Some(&user.source_id), State::Skipped, Some(reason), None)?;
-                continue;
-            }
-            if user.created_at.is_none() {
-                user.created_at = Some(default_created);
-            }
-            count_dropped(&user, &caps, rec.summary);
-            if matches!(previous, Some(Stored::Done(_))) {
-                // Re-sent after an earlier skip or failure: its old row must not hide that it
-                // is in flight now.
-                batch.forget(seq)?;
-            }
-            admitted.insert(seq, user.source_id.clone());
-            ready.push(Ready { seq, user, resumed });
-        }
-        // (A plan writes to a throw-away journal, so it records the same way.)
-        batch.mark_inflight(first, last)?;
-        inflight = Some(first);
         batch.commit()?;
-
-        match rec.opts.mode {
-            Mode::Migrate => {
-                let items: Vec<WriteItem<'_>> = ready.iter().map(|r| WriteItem { user: &r.user, resumed: r.resumed }).collect();
-                let outcomes = if items.is_empty() { Vec::new() } else { sink.write_batch(&items)? };
-                assert_eq!(outcomes.len(), ready.len(), "sink {} returned a wrong number of outcomes", sink.describe());
-                for (r, outcome) in ready.iter().zip(outcomes) {
-                    let sid = Some(r.user.source_id.as_str());
-                    match outcome {
-                        WriteOutcome::Migrated { target_id } => rec.record(r.seq, sid, State::Migrated, None, Some(target_id))?,
-                        WriteOutcome::AlreadyPresent { target_id } => {
-                            rec.record(r.seq, sid, State::AlreadyPresent, None, Some(target_id))?
-                        }
-                        WriteOutcome::Skipped { reason, target_id } => rec.record(r.seq, sid, State::Skipped, Some(reason), target_id)?,
-                        WriteOutcome::Failed { reason } => rec.record(r.seq, sid, State::Failed, Some(reason), None)?,
-                    }
-                }
-            }
-            Mode::Plan => {
-                let users: Vec<&User> = ready.iter().map(|r| &r.user).collect();
-                let existing = if users.is_empty() { Vec::new() } else { sink.find_existing(&users)? };
-                for (r, ex) in ready.iter().zip(existing) {
-                    let sid = Some(r.user.source_id.as_str());
-                    match ex {
-                        None => rec.record(r.seq, sid, State::Migrated, None, None)?,
-                        Some(e) => {
-                            let reason = Reason::new(
-                                ReasonCode::ExistsInTarget,
-                                format!("{} already in the target as user {}", e.identifier, e.target_id),
-                            );
-                            rec.record(r.seq, sid, State::Skipped, Some(reason), None)?
-                        }
-                    }
-                }
-            }
-        }
-        rec.summary.elapsed_seconds = start.elapsed().as_secs_f64();
-        observer.progress(&Progress {
-            summary: rec.summary,
-            bytes: progress.as_ref().map(|p: &ByteProgress| (p.read(), p.total)),
-            elapsed: start.elapsed(),
-        });
-        if stopped.is_some() {
-            break;
-        }
-    }
-    // The last batch's outcomes.
-    let mut batch = journal.batch()?;
-    rec.flush_into(&mut batch)?;
-    if let Some(f) = inflight.take() {
-        batch.clear_inflight(f)?;
-    }
-    batch.commit()?;
+        Ok(())
+    });
+    result?;
 
     if let Some(e) = stopped {
         summary.aborted = Some(format!("the source could not be read past record {seq}: {e}"));
@@ -303,7 +352,7 @@ pub fn run(
              they need a password reset or a trickle migration."
         ));
     }
-    if opts.mode == Mode::Migrate {
+    if mode == Mode::Migrate {
         let notes = sink.finish()?;
         summary.notes.extend(notes);
     }
@@ -312,6 +361,18 @@ pub fn run(
     }
     summary.elapsed_seconds = start.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+fn report_progress(observer: &mut dyn Observer, rec: &Recorder<'_>, progress: &Option<ByteProgress>, start: Instant) {
+    let mut snapshot_elapsed = start.elapsed();
+    if snapshot_elapsed.is_zero() {
+        snapshot_elapsed = std::time::Duration::from_nanos(1);
+    }
+    observer.progress(&Progress {
+        summary: rec.summary,
+        bytes: progress.as_ref().map(|p| (p.read(), p.total)),
+        elapsed: snapshot_elapsed,
+    });
 }
 
 /// The reader runs on its own thread so that parsing overlaps validation and writing; the
@@ -339,23 +400,22 @@ fn spawn_reader(
 /// whether the password was dropped under `--unverifiable no-password`.
 fn admit(
     user: &mut User,
-    sink: &dyn Sink,
     caps: &SinkCapabilities,
     opts: &RunOptions,
     summary: &mut Summary,
 ) -> Result<bool, (State, Reason)> {
     validate(user).map_err(|r| (State::Failed, r))?;
-    sink.check(user).map_err(|r| (State::Failed, r))?;
+    caps.requirements.iter().try_for_each(|r| r.check(user)).map_err(|r| (State::Failed, r))?;
     let Some(pw) = &user.password else {
         return Ok(false);
     };
-    let prepared = authferry_hash::prepare_for_target(
-        caps.password_target,
-        pw.hasher.as_deref(),
-        pw.digest.expose(),
-    );
+    // Out-of-band parameters (a Firebase signer key, an external salt, a pepper) travel in
+    // `password.params`; a malformed set is reported like an unusable digest.
+    let prepared = authferry_hash::ExtParams::from_json(&pw.params).and_then(|params| {
+        authferry_hash::prepare_for_target_with(caps.password_target, pw.hasher.as_deref(), pw.digest.expose(), &params)
+    });
     let (format_name, support, why) = match &prepared {
-        Ok(p) => (p.format.name().to_string(), p.support, None),
+        Ok(p) => (p.format.name().to_string(), p.support, p.note.clone()),
         Err(e) => (
             match &pw.hasher {
                 Some(h) => format!("unrecognised ({h})"),

@@ -22,4 +22,4 @@ pub use model::{
 };
 pub use outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
 pub use report::{Counts, Mode, Summary};
-pub use traits::{Existing, Sink, SinkCapabilities, SinkError, Source, WriteItem};
+pub use traits::{Existing, Requirement, Sink, SinkCapabilities, SinkError, Source, WriteItem};

@@ -27,6 +27,31 @@ pub struct SinkCapabilities {
     pub holds: Vec<Field>,
     /// This target's name in `authferry_hash`'s capability table.
     pub password_target: &'static str,
+    /// What every user must (or must not) have for this target as configured; checked by the
+    /// engine before a record is sent.
+    pub requirements: Vec<Requirement>,
+}
+
+/// A per-record requirement of a target, as data (the engine checks it while the sink is busy
+/// writing the previous batch).
+#[derive(Clone, Debug)]
+pub enum Requirement {
+    /// A user without this field fails with the reason (Better Auth needs an email).
+    Needs(Field, Reason),
+    /// A user with this field fails with the reason (the target cannot take it as configured,
+    /// e.g. two-factor secrets without the key to encrypt them).
+    Refuses(Field, Reason),
+}
+
+impl Requirement {
+    pub fn check(&self, user: &User) -> Result<(), Reason> {
+        let present = |f: &Field| user.present_fields().contains(f);
+        match self {
+            Requirement::Needs(field, reason) if !present(field) => Err(reason.clone()),
+            Requirement::Refuses(field, reason) if present(field) => Err(reason.clone()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// An identifier already taken in the target.
@@ -55,8 +80,11 @@ pub struct WriteItem<'a> {
 pub trait Sink: Send {
     fn describe(&self) -> String;
     fn capabilities(&self) -> SinkCapabilities;
-    /// What this target needs of a user beyond the generic rules (Better Auth: an email).
-    fn check(&self, user: &User) -> Result<(), Reason>;
+    /// What this target needs of a user beyond the generic rules: its
+    /// [`SinkCapabilities::requirements`], checked in order.
+    fn check(&self, user: &User) -> Result<(), Reason> {
+        self.capabilities().requirements.iter().try_for_each(|r| r.check(user))
+    }
     /// Creates the target's tables when absent; refuses an incompatible existing schema.
     /// Never called by `plan`, which must not change the target.
     fn prepare(&mut self) -> Result<(), SinkError>;

@@ -6,7 +6,7 @@ use authferry_core::io::{
     ByteProgress, JsonItem, JsonItems, create_private_file, open_counted, write_ndjson_line,
 };
 use authferry_core::{
-    Existing, Field, Reason, RecordError, Sink, SinkCapabilities, SinkError, Source, User,
+    Existing, Field, RecordError, Sink, SinkCapabilities, SinkError, Source, User,
     WriteItem, WriteOutcome,
 };
 use std::io::{BufWriter, Write};
@@ -175,10 +175,8 @@ impl Sink for NdjsonSink {
         SinkCapabilities {
             holds: ALL_FIELDS.to_vec(),
             password_target: "ndjson",
+            requirements: Vec::new(),
         }
-    }
-    fn check(&self, _user: &User) -> Result<(), Reason> {
-        Ok(())
     }
     fn prepare(&mut self) -> Result<(), SinkError> {
         if self.out.is_none() {

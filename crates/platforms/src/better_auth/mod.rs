@@ -18,7 +18,8 @@ mod verify_module;
 pub use verify_module::verify_module;
 
 use authferry_core::{
-    Existing, Reason, Sink, SinkCapabilities, SinkError, Timestamp, User, WriteItem, WriteOutcome,
+    Existing, Field, Reason, Requirement, Sink, SinkCapabilities, SinkError, Timestamp, User,
+    WriteItem, WriteOutcome,
 };
 use authferry_hash::Format;
 use mapping::{Identity, MappingContext, UserRows};
@@ -246,20 +247,11 @@ impl Sink for BetterAuthSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            holds: self.plan.holds(),
-            password_target: "better-auth",
+        let mut requirements = vec![Requirement::Needs(Field::PrimaryEmail, mapping::email_requirement())];
+        if self.plan.holds_totp() && self.crypto.is_none() {
+            requirements.push(Requirement::Refuses(Field::TotpSecret, mapping::secret_requirement()));
         }
-    }
-
-    fn check(&self, user: &User) -> Result<(), Reason> {
-        if user.primary_email().is_none() {
-            return Err(mapping::email_requirement());
-        }
-        if user.totp_secret.is_some() && self.plan.holds_totp() && self.crypto.is_none() {
-            return Err(mapping::secret_requirement());
-        }
-        Ok(())
+        SinkCapabilities { holds: self.plan.holds(), password_target: "better-auth", requirements }
     }
 
     fn prepare(&mut self) -> Result<(), SinkError> {
