@@ -106,45 +106,27 @@ fn journal_states(journal: &Path) -> Vec<(String, i64)> {
         .collect()
 }
 
-#[test]
-fn sqlite_sigkill_resume_matches_uninterrupted_run() {
-    let users: u64 = std::env::var("AUTHFERRY_CRASH_USERS")
+fn crash_users() -> u64 {
+    std::env::var("AUTHFERRY_CRASH_USERS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000);
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("export.csv");
-    authferry_platforms::synthetic::write_clerk_csv(&csv, users, 42).unwrap();
+        .unwrap_or(100_000)
+}
 
-    let reference = Run {
-        csv: &csv,
-        to: format!(
-            "better-auth:sqlite:{}",
-            dir.path().join("reference.db").display()
-        ),
-        journal: dir.path().join("reference-journal.sqlite"),
-        codes: dir.path().join("reference-codes.ndjson"),
-    };
+/// Migrates `csv` into `reference` uninterrupted, then into `crashed` with five SIGKILLs at
+/// random points and a final run to the end; checks that every record ended migrated exactly
+/// once and that no batch is left in flight. Comparing the targets is the caller's part.
+fn migrate_with_kills(label: &str, users: u64, reference: &Run<'_>, crashed: &Run<'_>) {
     let (summary, took) = reference.complete();
     assert_eq!(summary["counts"]["migrated"], users, "{summary}");
-
-    let crashed_db = dir.path().join("crashed.db");
-    let crashed = Run {
-        csv: &csv,
-        to: format!("better-auth:sqlite:{}", crashed_db.display()),
-        journal: dir.path().join("crashed-journal.sqlite"),
-        codes: dir.path().join("crashed-codes.ndjson"),
-    };
     let seed = seed();
     eprintln!(
-        "crash test: {users} users, uninterrupted run {took:?}, kill seed {seed} (AUTHFERRY_CRASH_SEED)"
+        "crash test ({label}): {users} users, uninterrupted run {took:?}, kill seed {seed} (AUTHFERRY_CRASH_SEED)"
     );
-    let mut killed_mid_run = 0;
-    for point in kill_points(seed, 5, took) {
-        if crashed.kill_after(point) {
-            killed_mid_run += 1;
-        }
-    }
+    let killed_mid_run = kill_points(seed, 5, took)
+        .into_iter()
+        .filter(|p| crashed.kill_after(*p))
+        .count();
     assert!(
         killed_mid_run >= 3,
         "only {killed_mid_run} of 5 kills landed mid-run; the test proved too little"
@@ -163,6 +145,32 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
         vec![("migrated".to_string(), users as i64)],
         "no pending left"
     );
+}
+
+#[test]
+fn sqlite_sigkill_resume_matches_uninterrupted_run() {
+    let users = crash_users();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, users, 42).unwrap();
+
+    let reference = Run {
+        csv: &csv,
+        to: format!(
+            "better-auth:sqlite:{}",
+            dir.path().join("reference.db").display()
+        ),
+        journal: dir.path().join("reference-journal.sqlite"),
+        codes: dir.path().join("reference-codes.ndjson"),
+    };
+    let crashed_db = dir.path().join("crashed.db");
+    let crashed = Run {
+        csv: &csv,
+        to: format!("better-auth:sqlite:{}", crashed_db.display()),
+        journal: dir.path().join("crashed-journal.sqlite"),
+        codes: dir.path().join("crashed-codes.ndjson"),
+    };
+    migrate_with_kills("SQLite", users, &reference, &crashed);
 
     // Same rows, byte for byte (ids, timestamps, encrypted two-factor values included).
     let conn = rusqlite::Connection::open(dir.path().join("reference.db")).unwrap();
@@ -273,10 +281,7 @@ impl Drop for PgDatabase {
 
 #[test]
 fn postgres_sigkill_resume_matches_uninterrupted_run() {
-    let users: u64 = std::env::var("AUTHFERRY_CRASH_USERS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(100_000);
+    let users = crash_users();
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("export.csv");
     authferry_platforms::synthetic::write_clerk_csv(&csv, users, 43).unwrap();
@@ -287,37 +292,13 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
         journal: dir.path().join("reference-journal.sqlite"),
         codes: dir.path().join("reference-codes.ndjson"),
     };
-    let (summary, took) = reference.complete();
-    assert_eq!(summary["counts"]["migrated"], users, "{summary}");
     let crashed = Run {
         csv: &csv,
         to: format!("better-auth:{}", crashed_db.url()),
         journal: dir.path().join("crashed-journal.sqlite"),
         codes: dir.path().join("crashed-codes.ndjson"),
     };
-    let seed = seed();
-    eprintln!(
-        "crash test (PostgreSQL): {users} users, uninterrupted run {took:?}, kill seed {seed}"
-    );
-    let killed_mid_run = kill_points(seed, 5, took)
-        .into_iter()
-        .filter(|p| crashed.kill_after(*p))
-        .count();
-    assert!(
-        killed_mid_run >= 3,
-        "only {killed_mid_run} of 5 kills landed mid-run"
-    );
-    let (summary, _) = crashed.complete();
-    let c = &summary["counts"];
-    assert_eq!(
-        c["migrated"].as_u64().unwrap() + c["already_present"].as_u64().unwrap(),
-        users,
-        "{summary}"
-    );
-    assert_eq!(
-        journal_states(&crashed.journal),
-        vec![("migrated".to_string(), users as i64)]
-    );
+    migrate_with_kills("PostgreSQL", users, &reference, &crashed);
     for table in TABLES {
         let (a, b) = (
             reference_db.fingerprint(table),

@@ -11,59 +11,32 @@
 
 use super::json_fields::{JsonFields, kind_of};
 use super::{IdentifierList, provider_without_prefix};
-use authferry_core::io::{ByteProgress, JsonItem, JsonItems, open_counted};
+use authferry_core::io::ByteProgress;
 use authferry_core::{ExternalAccount, RecordError, Secret, Source, User};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The list key of a wrapped page: `{"data": [users…], "totalCount": n}`.
 const WRAPPER_KEY: &str = "data";
 
-pub struct ClerkApiJsonSource {
-    path: PathBuf,
-    items: JsonItems<Value>,
-    progress: ByteProgress,
-    position: u64,
-}
+pub struct ClerkApiJsonSource(super::JsonObjectSource);
 
 impl ClerkApiJsonSource {
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let (reader, progress) = open_counted(path)?;
-        // `JsonItems` tells an array, NDJSON, one-line pages and a pretty-printed
-        // `{"data": […]}` wrapper apart, streaming all of them.
-        Ok(ClerkApiJsonSource {
-            path: path.to_path_buf(),
-            items: JsonItems::new(reader, Some(WRAPPER_KEY)),
-            progress,
-            position: 0,
-        })
+        let description = format!("clerk-json:{} (Backend API users)", path.display());
+        super::JsonObjectSource::open(path, description, Some(WRAPPER_KEY), user_from_api_object).map(ClerkApiJsonSource)
     }
 }
 
 impl Source for ClerkApiJsonSource {
     fn describe(&self) -> String {
-        format!("clerk-json:{} (Backend API users)", self.path.display())
+        self.0.describe()
     }
-
     fn next_user(&mut self) -> Option<Result<User, RecordError>> {
-        self.position += 1;
-        Some(match self.items.next()? {
-            JsonItem::Item(value) => user_from_api_object(self.position, &value),
-            // Only a line of NDJSON that is not JSON at all comes here (every JSON value is
-            // a `Value`); the message already says which line.
-            JsonItem::Invalid(_, message, _) => Err(RecordError::invalid(
-                None,
-                None,
-                crate::ndjson::redact_serde(&message),
-            )),
-            JsonItem::Fatal(message) => {
-                Err(RecordError::fatal(crate::ndjson::redact_serde(&message)))
-            }
-        })
+        self.0.next_user()
     }
-
     fn progress(&self) -> Option<ByteProgress> {
-        Some(self.progress.clone())
+        self.0.progress()
     }
 }
 

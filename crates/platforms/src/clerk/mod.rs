@@ -18,7 +18,7 @@ pub use api_json::ClerkApiJsonSource;
 pub use csv::{ClerkCsvLayout, ClerkCsvSource};
 pub use users_json::ClerkUsersJsonSource;
 
-use authferry_core::{EmailAddress, PhoneNumber, Timestamp};
+use authferry_core::{EmailAddress, PhoneNumber, RecordError, Source, Timestamp, User};
 
 /// The values of a multi-valued export cell. Clerk's dashboard export separates several
 /// addresses with `|` (`a@x.com|b@x.com`); exports that went through a spreadsheet or another
@@ -218,5 +218,55 @@ mod tests {
         assert_eq!(parse_flag(" TRUE "), Some(true));
         assert_eq!(parse_flag("0"), Some(false));
         assert_eq!(parse_flag("maybe"), None);
+    }
+}
+
+/// A JSON export (array, NDJSON or wrapped) whose objects become users through `convert`:
+/// the streaming, numbering and error handling the Clerk JSON sources share.
+pub(crate) struct JsonObjectSource {
+    description: String,
+    items: authferry_core::io::JsonItems<serde_json::Value>,
+    progress: authferry_core::io::ByteProgress,
+    position: u64,
+    convert: fn(u64, &serde_json::Value) -> Result<User, RecordError>,
+}
+
+impl JsonObjectSource {
+    pub(crate) fn open(
+        path: &std::path::Path,
+        description: String,
+        wrapper_key: Option<&'static str>,
+        convert: fn(u64, &serde_json::Value) -> Result<User, RecordError>,
+    ) -> std::io::Result<Self> {
+        let (reader, progress) = authferry_core::io::open_counted(path)?;
+        Ok(JsonObjectSource {
+            description,
+            items: authferry_core::io::JsonItems::new(reader, wrapper_key),
+            progress,
+            position: 0,
+            convert,
+        })
+    }
+}
+
+impl Source for JsonObjectSource {
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+
+    fn next_user(&mut self) -> Option<Result<User, RecordError>> {
+        use authferry_core::io::JsonItem;
+        self.position += 1;
+        Some(match self.items.next()? {
+            JsonItem::Item(value) => (self.convert)(self.position, &value),
+            // Only a line of NDJSON that is not JSON at all comes here (every JSON value is
+            // a `Value`); the message already says which line.
+            JsonItem::Invalid(_, message, _) => Err(RecordError::invalid(None, None, crate::ndjson::redact_serde(&message))),
+            JsonItem::Fatal(message) => Err(RecordError::fatal(crate::ndjson::redact_serde(&message))),
+        })
+    }
+
+    fn progress(&self) -> Option<authferry_core::io::ByteProgress> {
+        Some(self.progress.clone())
     }
 }

@@ -17,60 +17,32 @@
 
 use super::IdentifierList;
 use super::json_fields::{JsonFields, kind_of};
-use authferry_core::io::{ByteProgress, JsonItem, JsonItems, open_counted};
+use authferry_core::io::ByteProgress;
 use authferry_core::{PasswordCredential, RecordError, Secret, Source, User};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The script's default when a password comes without `passwordHasher`.
 const DEFAULT_HASHER: &str = "bcrypt";
 
-pub struct ClerkUsersJsonSource {
-    path: PathBuf,
-    items: JsonItems<Value>,
-    progress: ByteProgress,
-    position: u64,
-}
+pub struct ClerkUsersJsonSource(super::JsonObjectSource);
 
 impl ClerkUsersJsonSource {
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let (reader, progress) = open_counted(path)?;
-        Ok(ClerkUsersJsonSource {
-            path: path.to_path_buf(),
-            items: JsonItems::new(reader, None),
-            progress,
-            position: 0,
-        })
+        let description = format!("clerk-users-json:{} (Clerk migration script users.json)", path.display());
+        super::JsonObjectSource::open(path, description, None, user_from_script_object).map(ClerkUsersJsonSource)
     }
 }
 
 impl Source for ClerkUsersJsonSource {
     fn describe(&self) -> String {
-        format!(
-            "clerk-users-json:{} (Clerk migration script users.json)",
-            self.path.display()
-        )
+        self.0.describe()
     }
-
     fn next_user(&mut self) -> Option<Result<User, RecordError>> {
-        self.position += 1;
-        Some(match self.items.next()? {
-            JsonItem::Item(value) => user_from_script_object(self.position, &value),
-            // Only a line of NDJSON that is not JSON at all comes here (every JSON value is
-            // a `Value`); the message already says which line.
-            JsonItem::Invalid(_, message, _) => Err(RecordError::invalid(
-                None,
-                None,
-                crate::ndjson::redact_serde(&message),
-            )),
-            JsonItem::Fatal(message) => {
-                Err(RecordError::fatal(crate::ndjson::redact_serde(&message)))
-            }
-        })
+        self.0.next_user()
     }
-
     fn progress(&self) -> Option<ByteProgress> {
-        Some(self.progress.clone())
+        self.0.progress()
     }
 }
 
