@@ -292,9 +292,9 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(backend)?;
-        // 32 MiB of page cache (the default is 2 MiB): more of the unique indexes stay in
+        // 16 MiB of page cache (the default is 2 MiB): more of the unique indexes stay in
         // memory between batches.
-        conn.pragma_update(None, "cache_size", -32768)
+        conn.pragma_update(None, "cache_size", -16384)
             .map_err(backend)?;
         // Each batch dirties index pages all over the file (emails and row ids are random), so
         // the WAL is copied back far less often than SQLite's default of every 1000 pages:
