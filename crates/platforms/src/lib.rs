@@ -7,7 +7,7 @@ pub mod clerk;
 pub mod ndjson;
 pub mod synthetic;
 
-use authferry_core::{Sink, SinkError, Source};
+use authferry_core::{Sink, Source};
 use std::path::PathBuf;
 
 /// Settings a sink takes from the environment or flags rather than from its spec.
@@ -96,71 +96,101 @@ fn split_spec(spec: &str) -> Option<(&str, &str)> {
     spec.split_once(':').filter(|(_, rest)| !rest.is_empty())
 }
 
-pub fn open_source(spec: &str) -> Result<Box<dyn Source>, SpecError> {
-    let usage = || {
-        SpecError::Usage(format!(
-            "unknown source `{spec}`; expected one of:\n{}",
-            kinds_help(SOURCE_KINDS)
-        ))
-    };
-    let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
-    let path = PathBuf::from(rest);
-    Ok(match kind {
-        "clerk-csv" => {
-            Box::new(clerk::ClerkCsvSource::open(&path).map_err(|e| SpecError::open(spec, e))?)
-        }
-        "clerk-json" => {
-            Box::new(clerk::ClerkApiJsonSource::open(&path).map_err(|e| SpecError::open(spec, e))?)
-        }
-        "clerk-users-json" => Box::new(
-            clerk::ClerkUsersJsonSource::open(&path).map_err(|e| SpecError::open(spec, e))?,
-        ),
-        "ndjson" => {
-            Box::new(ndjson::NdjsonSource::open(&path).map_err(|e| SpecError::open(spec, e))?)
-        }
-        _ => return Err(usage()),
-    })
+/// A `--from` spec, parsed and checked but not opened (so that both specs of a run are
+/// checked for usage errors before anything is touched).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceSpec {
+    ClerkCsv(PathBuf),
+    ClerkJson(PathBuf),
+    ClerkUsersJson(PathBuf),
+    Ndjson(PathBuf),
 }
 
-pub fn open_sink(spec: &str, env: &SinkEnv) -> Result<Box<dyn Sink>, SpecError> {
-    let usage = || {
-        SpecError::Usage(format!(
-            "unknown target `{spec}`; expected one of:\n{}",
-            kinds_help(SINK_KINDS)
-        ))
-    };
-    let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
-    Ok(match kind {
-        "better-auth" => {
-            let target = if let Some(path) = rest.strip_prefix("sqlite:") {
-                let path = path.strip_prefix("//").unwrap_or(path);
-                if path.is_empty() {
-                    return Err(usage());
+impl SourceSpec {
+    pub fn parse(spec: &str) -> Result<SourceSpec, SpecError> {
+        let usage = || SpecError::Usage(format!("unknown source `{spec}`; expected one of:\n{}", kinds_help(SOURCE_KINDS)));
+        let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
+        let path = PathBuf::from(rest);
+        Ok(match kind {
+            "clerk-csv" => SourceSpec::ClerkCsv(path),
+            "clerk-json" => SourceSpec::ClerkJson(path),
+            "clerk-users-json" => SourceSpec::ClerkUsersJson(path),
+            "ndjson" => SourceSpec::Ndjson(path),
+            _ => return Err(usage()),
+        })
+    }
+
+    pub fn open(&self) -> Result<Box<dyn Source>, SpecError> {
+        let (path, opened): (&PathBuf, std::io::Result<Box<dyn Source>>) = match self {
+            SourceSpec::ClerkCsv(p) => (p, clerk::ClerkCsvSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
+            SourceSpec::ClerkJson(p) => (p, clerk::ClerkApiJsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
+            SourceSpec::ClerkUsersJson(p) => (p, clerk::ClerkUsersJsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
+            SourceSpec::Ndjson(p) => (p, ndjson::NdjsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
+        };
+        opened.map_err(|e| SpecError::open(&path.display().to_string(), e))
+    }
+}
+
+/// A `--to` spec, parsed and checked but not opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SinkSpec {
+    BetterAuthSqlite(PathBuf),
+    BetterAuthPostgres(String),
+    Ndjson(PathBuf),
+}
+
+impl SinkSpec {
+    pub fn parse(spec: &str) -> Result<SinkSpec, SpecError> {
+        let usage = || SpecError::Usage(format!("unknown target `{}`; expected one of:\n{}", redact_spec(spec), kinds_help(SINK_KINDS)));
+        let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
+        Ok(match kind {
+            "better-auth" => {
+                if let Some(path) = rest.strip_prefix("sqlite:") {
+                    let path = path.strip_prefix("//").unwrap_or(path);
+                    if path.is_empty() {
+                        return Err(usage());
+                    }
+                    SinkSpec::BetterAuthSqlite(PathBuf::from(path))
+                } else if rest.starts_with("postgres://") || rest.starts_with("postgresql://") {
+                    SinkSpec::BetterAuthPostgres(rest.to_string())
+                } else {
+                    return Err(SpecError::Usage(format!(
+                        "better-auth target `{}` must be `better-auth:sqlite:PATH` or `better-auth:postgres://…`",
+                        redact_spec(spec)
+                    )));
                 }
-                better_auth::BetterAuthTarget::Sqlite(PathBuf::from(path))
-            } else if rest.starts_with("postgres://") || rest.starts_with("postgresql://") {
-                better_auth::BetterAuthTarget::Postgres(rest.to_string())
-            } else {
-                return Err(SpecError::Usage(format!(
-                    "better-auth target `{}` must be `better-auth:sqlite:PATH` or `better-auth:postgres://…`",
-                    redact_spec(spec)
-                )));
-            };
+            }
+            "ndjson" => SinkSpec::Ndjson(PathBuf::from(rest)),
+            _ => return Err(usage()),
+        })
+    }
+
+    pub fn open(&self, env: &SinkEnv) -> Result<Box<dyn Sink>, SpecError> {
+        let better_auth = |target| {
             let opts = better_auth::BetterAuthOptions {
                 secret: env.better_auth_secret.clone(),
                 backup_codes_out: env.backup_codes_out.clone(),
             };
-            Box::new(
-                better_auth::BetterAuthSink::open(target, opts)
-                    .map_err(|e: SinkError| SpecError::open(spec, e))?,
-            )
+            better_auth::BetterAuthSink::open(target, opts).map(|s| Box::new(s) as Box<dyn Sink>)
+        };
+        match self {
+            SinkSpec::BetterAuthSqlite(p) => better_auth(better_auth::BetterAuthTarget::Sqlite(p.clone()))
+                .map_err(|e| SpecError::open(&format!("better-auth:sqlite:{}", p.display()), e)),
+            SinkSpec::BetterAuthPostgres(url) => better_auth(better_auth::BetterAuthTarget::Postgres(url.clone()))
+                .map_err(|e| SpecError::open(&format!("better-auth:{url}"), e)),
+            SinkSpec::Ndjson(p) => ndjson::NdjsonSink::create(p)
+                .map(|s| Box::new(s) as Box<dyn Sink>)
+                .map_err(|e| SpecError::open(&format!("ndjson:{}", p.display()), e)),
         }
-        "ndjson" => Box::new(
-            ndjson::NdjsonSink::create(&PathBuf::from(rest))
-                .map_err(|e| SpecError::open(spec, e))?,
-        ),
-        _ => return Err(usage()),
-    })
+    }
+}
+
+pub fn open_source(spec: &str) -> Result<Box<dyn Source>, SpecError> {
+    SourceSpec::parse(spec)?.open()
+}
+
+pub fn open_sink(spec: &str, env: &SinkEnv) -> Result<Box<dyn Sink>, SpecError> {
+    SinkSpec::parse(spec)?.open(env)
 }
 
 /// A spec fit for logs and reports: a password in a URL (`postgres://u:pw@host`) is masked.

@@ -5,7 +5,7 @@ use crate::args::{Endpoints, MigrateArgs, PlanArgs, Policy, Unverifiable};
 use crate::progress::ProgressDisplay;
 use anyhow::Context;
 use authferry_core::{Journal, Mode, RunOptions, Summary, UnverifiablePolicy};
-use authferry_platforms::{SinkEnv, SpecError, open_sink, open_source, redact_spec};
+use authferry_platforms::{SinkEnv, SinkSpec, SourceSpec, SpecError, redact_spec};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -82,8 +82,12 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
         better_auth_secret: better_auth_secret(),
         backup_codes_out: plan.policy.backup_codes_out.clone(),
     };
-    let source = open_source(&plan.from).map_err(spec_error)?;
-    let mut sink = open_sink(&plan.to, &env).map_err(spec_error)?;
+    // Both specs are checked before either is opened: a typo in `--to` is a usage error even
+    // when `--from` names a missing file.
+    let source_spec = SourceSpec::parse(&plan.from).map_err(spec_error)?;
+    let sink_spec = SinkSpec::parse(&plan.to).map_err(spec_error)?;
+    let source = source_spec.open().map_err(spec_error)?;
+    let mut sink = sink_spec.open(&env).map_err(spec_error)?;
     let mut journal = match &plan.journal {
         Some(path) => Journal::open(path, &redact_spec(&plan.from), &redact_spec(&plan.to))?,
         None => Journal::temporary()?,
