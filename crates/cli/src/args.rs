@@ -5,6 +5,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 const SOURCES_HELP: &str = "Sources (--from):
+  authjs:postgres://…       an Auth.js (NextAuth) database (Prisma, Drizzle, Kysely, pg, D1 tables);
+                            also authjs:mysql://… (MySQL, MariaDB)
+  authjs:sqlite:PATH        an Auth.js SQLite database; --password-column for Credentials hashes
   clerk-csv:PATH            Clerk dashboard \"export users\" CSV (both header layouts)
   clerk-json:PATH           Clerk Backend API user objects (GET /v1/users), JSON array or NDJSON
   clerk-users-json:PATH     the Clerk migration script's users.json
@@ -43,6 +46,9 @@ pub enum Command {
     /// Source-id → target-id maps for updating foreign keys in your own database.
     #[command(subcommand)]
     Idmap(IdmapCommand),
+    /// Rewrite old user ids to the new ones in your application's PostgreSQL tables, from the
+    /// journal's id map (batched transactions, resumable, --dry-run for counts).
+    Remap(RemapArgs),
     /// Write a helper file a target needs.
     #[command(subcommand)]
     Emit(EmitCommand),
@@ -77,6 +83,19 @@ pub struct Endpoints {
     pub to: String,
 }
 
+/// Source settings beyond the `--from` spec.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SourceOptions {
+    /// `authjs:` sources: where a Credentials-provider app keeps password hashes, as
+    /// TABLE.COLUMN (the user table, or a table with a userId/user_id column).
+    #[arg(long, value_name = "TABLE.COLUMN")]
+    pub password_column: Option<String>,
+    /// `authjs:` sources: the algorithm of --password-column's hashes (bcrypt, argon2, …);
+    /// identified from each digest when absent.
+    #[arg(long, value_name = "NAME", requires = "password_column")]
+    pub hasher: Option<String>,
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct Policy {
     /// What to do with a user whose password digest the target cannot verify: skip them (with
@@ -101,6 +120,8 @@ pub enum Unverifiable {
 pub struct MigrateArgs {
     #[command(flatten)]
     pub endpoints: Endpoints,
+    #[command(flatten)]
+    pub source_options: SourceOptions,
     #[command(flatten)]
     pub policy: Policy,
     /// The journal of this migration: every record's outcome, for resuming (created 0600).
@@ -128,6 +149,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub endpoints: Endpoints,
     #[command(flatten)]
+    pub source_options: SourceOptions,
+    #[command(flatten)]
     pub policy: Policy,
     /// Print the plan as one JSON object.
     #[arg(long)]
@@ -138,6 +161,28 @@ pub struct PlanArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RemapArgs {
+    /// The journal of the migration whose ids to apply.
+    #[arg(long, value_name = "PATH", default_value = "authferry-journal.sqlite")]
+    pub journal: PathBuf,
+    /// The application's database (postgres://…).
+    #[arg(long, value_name = "URL")]
+    pub db: String,
+    /// A column holding user ids, as TABLE.COLUMN (repeat for several).
+    #[arg(long, value_name = "TABLE.COLUMN", required = true)]
+    pub column: Vec<String>,
+    /// Print the counts and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Leave values that are neither an old nor a new user id as they are, instead of refusing.
+    #[arg(long)]
+    pub ignore_unknown: bool,
+    /// Old ids rewritten per transaction.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch_size: u32,
 }
 
 #[derive(Subcommand, Debug)]

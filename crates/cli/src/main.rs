@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         args::Command::Idmap(args::IdmapCommand::Export(a)) => {
             commands::idmap::export(a).map(|()| 0)
         }
+        args::Command::Remap(a) => commands::remap::remap(a),
         args::Command::Emit(e) => commands::emit::emit(e).map(|()| 0),
         args::Command::Bench(a) => commands::bench::bench(a).map(|()| 0),
         args::Command::Hash(c) => commands::hash::run(c),

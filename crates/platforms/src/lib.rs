@@ -2,6 +2,7 @@
 //! [`open_source`] and [`open_sink`] turn a `--from`/`--to` spec into one; adding a platform
 //! means a module and a line in each match below, never a change to the engine.
 
+pub mod authjs;
 pub mod better_auth;
 pub mod clerk;
 pub mod ndjson;
@@ -51,6 +52,18 @@ impl SpecError {
 }
 
 pub const SOURCE_KINDS: &[(&str, &str)] = &[
+    (
+        "authjs:postgres://…",
+        "an Auth.js (NextAuth) database: User/Account, user/account or users/accounts tables",
+    ),
+    (
+        "authjs:mysql://…",
+        "an Auth.js (NextAuth) MySQL or MariaDB database",
+    ),
+    (
+        "authjs:sqlite:PATH",
+        "an Auth.js (NextAuth) SQLite database (opened read-only)",
+    ),
     (
         "clerk-csv:PATH",
         "Clerk dashboard \"export users\" CSV (both header layouts)",
@@ -104,9 +117,51 @@ pub enum SourceSpec {
     ClerkJson(PathBuf),
     ClerkUsersJson(PathBuf),
     Ndjson(PathBuf),
+    /// `authjs:postgres://…` / `authjs:mysql://…` / `authjs:sqlite:PATH`, with
+    /// `--password-column`/`--hasher`.
+    Authjs {
+        database: authjs::AuthjsDatabase,
+        options: authjs::AuthjsOptions,
+    },
 }
 
 impl SourceSpec {
+    /// Adds `--password-column TABLE.COLUMN` and `--hasher NAME`, which only an `authjs:`
+    /// source takes.
+    pub fn with_password_column(
+        self,
+        column: Option<&str>,
+        hasher: Option<&str>,
+    ) -> Result<SourceSpec, SpecError> {
+        if column.is_none() && hasher.is_none() {
+            return Ok(self);
+        }
+        match self {
+            SourceSpec::Authjs { database, .. } => {
+                let password_column = match column {
+                    Some(c) => Some(authjs::parse_table_column(c).map_err(|e| {
+                        SpecError::Usage(format!("--password-column {e}"))
+                    })?),
+                    None => {
+                        return Err(SpecError::Usage(
+                            "--hasher needs --password-column TABLE.COLUMN".into(),
+                        ));
+                    }
+                };
+                Ok(SourceSpec::Authjs {
+                    database,
+                    options: authjs::AuthjsOptions {
+                        password_column,
+                        hasher: hasher.map(str::to_owned),
+                    },
+                })
+            }
+            _ => Err(SpecError::Usage(
+                "--password-column and --hasher apply to an `authjs:` source only".into(),
+            )),
+        }
+    }
+
     pub fn parse(spec: &str) -> Result<SourceSpec, SpecError> {
         let usage = || SpecError::Usage(format!("unknown source `{spec}`; expected one of:\n{}", kinds_help(SOURCE_KINDS)));
         let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
@@ -116,16 +171,48 @@ impl SourceSpec {
             "clerk-json" => SourceSpec::ClerkJson(path),
             "clerk-users-json" => SourceSpec::ClerkUsersJson(path),
             "ndjson" => SourceSpec::Ndjson(path),
+            "authjs" => {
+                let database = if rest.starts_with("postgres://") || rest.starts_with("postgresql://") {
+                    authjs::AuthjsDatabase::Postgres(rest.to_string())
+                } else if let Some(p) = rest.strip_prefix("sqlite:") {
+                    let p = p.strip_prefix("//").unwrap_or(p);
+                    if p.is_empty() {
+                        return Err(usage());
+                    }
+                    authjs::AuthjsDatabase::Sqlite(PathBuf::from(p))
+                } else if rest.starts_with("mysql://") || rest.starts_with("mariadb://") {
+                    authjs::AuthjsDatabase::Mysql(rest.to_string())
+                } else {
+                    return Err(SpecError::Usage(format!(
+                        "Auth.js source `{}` must be `authjs:postgres://…`, `authjs:mysql://…` or `authjs:sqlite:PATH`",
+                        redact_spec(spec)
+                    )));
+                };
+                SourceSpec::Authjs {
+                    database,
+                    options: Default::default(),
+                }
+            }
             _ => return Err(usage()),
         })
     }
 
     pub fn open(&self) -> Result<Box<dyn Source>, SpecError> {
+        if let SourceSpec::Authjs { database, options } = self {
+            let label = match database {
+                authjs::AuthjsDatabase::Postgres(url) | authjs::AuthjsDatabase::Mysql(url) => format!("authjs:{url}"),
+                authjs::AuthjsDatabase::Sqlite(p) => format!("authjs:sqlite:{}", p.display()),
+            };
+            return authjs::AuthjsSource::open(database, options)
+                .map(|s| Box::new(s) as Box<dyn Source>)
+                .map_err(|e| SpecError::open(&label, e));
+        }
         let (path, opened): (&PathBuf, std::io::Result<Box<dyn Source>>) = match self {
             SourceSpec::ClerkCsv(p) => (p, clerk::ClerkCsvSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
             SourceSpec::ClerkJson(p) => (p, clerk::ClerkApiJsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
             SourceSpec::ClerkUsersJson(p) => (p, clerk::ClerkUsersJsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
             SourceSpec::Ndjson(p) => (p, ndjson::NdjsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
+            SourceSpec::Authjs { .. } => unreachable!("opened above"),
         };
         opened.map_err(|e| SpecError::open(&path.display().to_string(), e))
     }

@@ -1,7 +1,7 @@
 //! `authferry migrate` and `authferry plan`: flags → a validated run → the engine → a report.
 
 use crate::UsageError;
-use crate::args::{Endpoints, MigrateArgs, PlanArgs, Policy, Unverifiable};
+use crate::args::{Endpoints, MigrateArgs, PlanArgs, Policy, SourceOptions, Unverifiable};
 use crate::progress::ProgressDisplay;
 use anyhow::Context;
 use authferry_core::{Journal, Mode, RunOptions, Summary, UnverifiablePolicy};
@@ -13,6 +13,7 @@ use std::path::PathBuf;
 struct RunPlan {
     from: String,
     to: String,
+    source_options: SourceOptions,
     mode: Mode,
     policy: Policy,
     journal: Option<PathBuf>,
@@ -27,6 +28,7 @@ pub fn migrate(a: MigrateArgs) -> anyhow::Result<i32> {
     let plan = RunPlan {
         from: a.endpoints.from,
         to: a.endpoints.to,
+        source_options: a.source_options,
         mode: if a.dry_run { Mode::Plan } else { Mode::Migrate },
         policy: a.policy,
         journal: (!a.dry_run).then_some(a.journal),
@@ -44,6 +46,7 @@ pub fn plan(a: PlanArgs) -> anyhow::Result<i32> {
     execute(RunPlan {
         from,
         to,
+        source_options: a.source_options,
         mode: Mode::Plan,
         policy: a.policy,
         journal: None,
@@ -84,7 +87,14 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     };
     // Both specs are checked before either is opened: a typo in `--to` is a usage error even
     // when `--from` names a missing file.
-    let source_spec = SourceSpec::parse(&plan.from).map_err(spec_error)?;
+    let source_spec = SourceSpec::parse(&plan.from)
+        .and_then(|s| {
+            s.with_password_column(
+                plan.source_options.password_column.as_deref(),
+                plan.source_options.hasher.as_deref(),
+            )
+        })
+        .map_err(spec_error)?;
     let sink_spec = SinkSpec::parse(&plan.to).map_err(spec_error)?;
     let source = source_spec.open().map_err(spec_error)?;
     let mut sink = sink_spec.open(&env).map_err(spec_error)?;

@@ -3,3 +3,4 @@ pub mod emit;
 pub mod hash;
 pub mod idmap;
 pub mod migrate;
+pub mod remap;
