@@ -426,7 +426,9 @@ fn read_codes(path: &Path) -> BTreeMap<String, Vec<String>> {
             n + 1
         );
         // The delivery file uses the canonical model's field name.
-        let list = v.get("backup_codes").unwrap_or_else(|| panic!("backup codes line {} has no `backup_codes`", n + 1));
+        let list = v
+            .get("backup_codes")
+            .unwrap_or_else(|| panic!("backup codes line {} has no `backup_codes`", n + 1));
         let codes: Vec<String> = list
             .as_array()
             .unwrap_or_else(|| panic!("backup codes line {}: the codes are not an array", n + 1))

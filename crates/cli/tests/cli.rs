@@ -64,8 +64,21 @@ fn usage_errors_exit_2_and_unreadable_inputs_exit_1() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.ndjson"));
-    let out = authferry(dir.path(), &["migrate", "--from", "ndjson:missing.ndjson", "--to", "nowhere:o"]);
-    assert_eq!(out.status.code(), Some(2), "a bad --to is a usage error even when --from is missing");
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            "ndjson:missing.ndjson",
+            "--to",
+            "nowhere:o",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad --to is a usage error even when --from is missing"
+    );
 }
 
 #[test]

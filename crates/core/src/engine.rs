@@ -109,19 +109,34 @@ impl Recorder<'_> {
         if let Some(reason) = &reason {
             *self.summary.reasons.entry(reason.code).or_insert(0) += 1;
             if self.summary.problems.len() < self.opts.max_problems {
-                self.summary.problems.push(Problem::new(seq, source_id, state, reason));
+                self.summary
+                    .problems
+                    .push(Problem::new(seq, source_id, state, reason));
             }
             if let Some(w) = self.opts.failures.as_mut() {
-                write_ndjson_line(w, &Problem::new(seq, source_id, state, reason)).map_err(EngineError::FailureLog)?;
+                write_ndjson_line(w, &Problem::new(seq, source_id, state, reason))
+                    .map_err(EngineError::FailureLog)?;
             }
         }
-        self.unwritten.push(Outcome { seq, source_id: source_id.map(str::to_owned), state, reason, target_id });
+        self.unwritten.push(Outcome {
+            seq,
+            source_id: source_id.map(str::to_owned),
+            state,
+            reason,
+            target_id,
+        });
         Ok(())
     }
 
     fn flush_into(&mut self, batch: &mut JournalBatch<'_>) -> Result<(), EngineError> {
         for o in self.unwritten.drain(..) {
-            batch.outcome(o.seq, o.source_id.as_deref(), o.state, o.reason.as_ref(), o.target_id.as_deref())?;
+            batch.outcome(
+                o.seq,
+                o.source_id.as_deref(),
+                o.state,
+                o.reason.as_ref(),
+                o.target_id.as_deref(),
+            )?;
         }
         Ok(())
     }
@@ -162,20 +177,31 @@ pub fn run(
     let mut seq = 0u64;
     let mut no_password = 0u64;
     let mut stopped = None;
-    let mut rec = Recorder { summary: &mut summary, opts: &mut opts, unwritten: Vec::new() };
+    let mut rec = Recorder {
+        summary: &mut summary,
+        opts: &mut opts,
+        unwritten: Vec::new(),
+    };
     // In-flight batches whose outcomes are recorded but not yet committed.
     let mut acknowledged: Vec<u64> = Vec::new();
 
     let result: Result<(), EngineError> = std::thread::scope(|scope| {
         let (to_sink, sink_rx) = std::sync::mpsc::sync_channel::<Vec<Ready>>(0);
-        let (sink_tx, from_sink) = std::sync::mpsc::channel::<(Vec<Ready>, Result<SinkAnswer, SinkError>)>();
+        let (sink_tx, from_sink) =
+            std::sync::mpsc::channel::<(Vec<Ready>, Result<SinkAnswer, SinkError>)>();
         let sink_ref: &mut dyn Sink = sink;
         let writer = scope.spawn(move || {
             for ready in sink_rx {
                 let answer = if ready.is_empty() {
                     Ok(SinkAnswer::Written(Vec::new()))
                 } else if mode == Mode::Migrate {
-                    let items: Vec<WriteItem<'_>> = ready.iter().map(|r| WriteItem { user: &r.user, resumed: r.resumed }).collect();
+                    let items: Vec<WriteItem<'_>> = ready
+                        .iter()
+                        .map(|r| WriteItem {
+                            user: &r.user,
+                            resumed: r.resumed,
+                        })
+                        .collect();
                     sink_ref.write_batch(&items).map(SinkAnswer::Written)
                 } else {
                     let users: Vec<&User> = ready.iter().map(|r| &r.user).collect();
@@ -191,20 +217,39 @@ pub fn run(
         let mut in_sink: Option<u64> = None;
 
         // Receives the sink's answer for the batch it holds and records the outcomes.
-        let collect = |rec: &mut Recorder<'_>, acknowledged: &mut Vec<u64>, first: u64| -> Result<(), EngineError> {
-            let (ready, answer) = from_sink.recv().expect("the sink thread answers every batch");
+        let collect = |rec: &mut Recorder<'_>,
+                       acknowledged: &mut Vec<u64>,
+                       first: u64|
+         -> Result<(), EngineError> {
+            let (ready, answer) = from_sink
+                .recv()
+                .expect("the sink thread answers every batch");
             match answer? {
                 SinkAnswer::Written(outcomes) => {
-                    assert_eq!(outcomes.len(), ready.len(), "the sink returned a wrong number of outcomes");
+                    assert_eq!(
+                        outcomes.len(),
+                        ready.len(),
+                        "the sink returned a wrong number of outcomes"
+                    );
                     for (r, outcome) in ready.iter().zip(outcomes) {
                         let sid = Some(r.user.source_id.as_str());
                         match outcome {
-                            WriteOutcome::Migrated { target_id } => rec.record(r.seq, sid, State::Migrated, None, Some(target_id))?,
-                            WriteOutcome::AlreadyPresent { target_id } => {
-                                rec.record(r.seq, sid, State::AlreadyPresent, None, Some(target_id))?
+                            WriteOutcome::Migrated { target_id } => {
+                                rec.record(r.seq, sid, State::Migrated, None, Some(target_id))?
                             }
-                            WriteOutcome::Skipped { reason, target_id } => rec.record(r.seq, sid, State::Skipped, Some(reason), target_id)?,
-                            WriteOutcome::Failed { reason } => rec.record(r.seq, sid, State::Failed, Some(reason), None)?,
+                            WriteOutcome::AlreadyPresent { target_id } => rec.record(
+                                r.seq,
+                                sid,
+                                State::AlreadyPresent,
+                                None,
+                                Some(target_id),
+                            )?,
+                            WriteOutcome::Skipped { reason, target_id } => {
+                                rec.record(r.seq, sid, State::Skipped, Some(reason), target_id)?
+                            }
+                            WriteOutcome::Failed { reason } => {
+                                rec.record(r.seq, sid, State::Failed, Some(reason), None)?
+                            }
                         }
                     }
                 }
@@ -216,7 +261,10 @@ pub fn run(
                             Some(e) => {
                                 let reason = Reason::new(
                                     ReasonCode::ExistsInTarget,
-                                    format!("{} already in the target as user {}", e.identifier, e.target_id),
+                                    format!(
+                                        "{} already in the target as user {}",
+                                        e.identifier, e.target_id
+                                    ),
                                 );
                                 rec.record(r.seq, sid, State::Skipped, Some(reason), None)?
                             }
@@ -230,7 +278,8 @@ pub fn run(
 
         let outcome = (|| -> Result<(), EngineError> {
             loop {
-                let mut items: Vec<(u64, Result<User, RecordError>)> = Vec::with_capacity(batch_size);
+                let mut items: Vec<(u64, Result<User, RecordError>)> =
+                    Vec::with_capacity(batch_size);
                 while items.len() < batch_size {
                     match rx.recv() {
                         Ok(item) => {
@@ -249,7 +298,8 @@ pub fn run(
                 }
                 rec.summary.records += items.len() as u64;
                 let (first, last) = (items[0].0, items[items.len() - 1].0);
-                let stored: HashMap<u64, Stored> = journal.states(first, last)?.into_iter().collect();
+                let stored: HashMap<u64, Stored> =
+                    journal.states(first, last)?.into_iter().collect();
 
                 let mut ready: Vec<Ready> = Vec::with_capacity(items.len());
                 let mut batch = journal.batch()?;
@@ -270,7 +320,13 @@ pub fn run(
                     let mut user = match item {
                         Ok(u) => u,
                         Err(e) => {
-                            rec.record(seq, e.source_id.as_deref(), State::Failed, Some(e.to_reason()), None)?;
+                            rec.record(
+                                seq,
+                                e.source_id.as_deref(),
+                                State::Failed,
+                                Some(e.to_reason()),
+                                None,
+                            )?;
                             continue;
                         }
                     };
@@ -293,7 +349,13 @@ pub fn run(
                                 holder_id.map(|h| format!(" ({h})")).unwrap_or_default()
                             ),
                         );
-                        rec.record(seq, Some(&user.source_id), State::Skipped, Some(reason), None)?;
+                        rec.record(
+                            seq,
+                            Some(&user.source_id),
+                            State::Skipped,
+                            Some(reason),
+                            None,
+                        )?;
                         continue;
                     }
                     if user.created_at.is_none() {
@@ -317,7 +379,9 @@ pub fn run(
                     collect(&mut rec, &mut acknowledged, f)?;
                     report_progress(observer, &rec, &progress, start);
                 }
-                to_sink.send(ready).expect("the sink thread takes every batch");
+                to_sink
+                    .send(ready)
+                    .expect("the sink thread takes every batch");
                 in_sink = Some(first);
                 if stopped.is_some() {
                     break;
@@ -344,7 +408,9 @@ pub fn run(
     result?;
 
     if let Some(e) = stopped {
-        summary.aborted = Some(format!("the source could not be read past record {seq}: {e}"));
+        summary.aborted = Some(format!(
+            "the source could not be read past record {seq}: {e}"
+        ));
     }
     if no_password > 0 {
         summary.notes.push(format!(
@@ -363,7 +429,12 @@ pub fn run(
     Ok(summary)
 }
 
-fn report_progress(observer: &mut dyn Observer, rec: &Recorder<'_>, progress: &Option<ByteProgress>, start: Instant) {
+fn report_progress(
+    observer: &mut dyn Observer,
+    rec: &Recorder<'_>,
+    progress: &Option<ByteProgress>,
+    start: Instant,
+) {
     let mut snapshot_elapsed = start.elapsed();
     if snapshot_elapsed.is_zero() {
         snapshot_elapsed = std::time::Duration::from_nanos(1);
@@ -405,14 +476,22 @@ fn admit(
     summary: &mut Summary,
 ) -> Result<bool, (State, Reason)> {
     validate(user).map_err(|r| (State::Failed, r))?;
-    caps.requirements.iter().try_for_each(|r| r.check(user)).map_err(|r| (State::Failed, r))?;
+    caps.requirements
+        .iter()
+        .try_for_each(|r| r.check(user))
+        .map_err(|r| (State::Failed, r))?;
     let Some(pw) = &user.password else {
         return Ok(false);
     };
     // Out-of-band parameters (a Firebase signer key, an external salt, a pepper) travel in
     // `password.params`; a malformed set is reported like an unusable digest.
     let prepared = authferry_hash::ExtParams::from_json(&pw.params).and_then(|params| {
-        authferry_hash::prepare_for_target_with(caps.password_target, pw.hasher.as_deref(), pw.digest.expose(), &params)
+        authferry_hash::prepare_for_target_with(
+            caps.password_target,
+            pw.hasher.as_deref(),
+            pw.digest.expose(),
+            &params,
+        )
     });
     let (format_name, support, why) = match &prepared {
         Ok(p) => (p.format.name().to_string(), p.support, p.note.clone()),

@@ -237,7 +237,9 @@ impl Journal {
                 .prepare_cached("SELECT seq, state FROM records WHERE seq BETWEEN ?1 AND ?2")
                 .map_err(|e| self.err(e))?;
             let rows = stmt
-                .query_map(params![from as i64, to as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)))
+                .query_map(params![from as i64, to as i64], |r| {
+                    Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+                })
                 .map_err(|e| self.err(e))?;
             for row in rows {
                 let (seq, s) = row.map_err(|e| self.err(e))?;
@@ -249,7 +251,9 @@ impl Journal {
             .prepare_cached("SELECT first, last FROM inflight WHERE first <= ?2 AND last >= ?1")
             .map_err(|e| self.err(e))?;
         let ranges: Vec<(u64, u64)> = stmt
-            .query_map(params![from as i64, to as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)))
+            .query_map(params![from as i64, to as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+            })
             .map_err(|e| self.err(e))?
             .collect::<Result<_, _>>()
             .map_err(|e| self.err(e))?;
@@ -481,10 +485,7 @@ mod tests {
             None,
             "a record never duplicates itself"
         );
-        assert_eq!(
-            b.claim(2, &[3, 2]).unwrap(),
-            Some((1, Some("a".into()), 1))
-        );
+        assert_eq!(b.claim(2, &[3, 2]).unwrap(), Some((1, Some("a".into()), 1)));
         assert_eq!(
             b.claim(3, &[3]).unwrap(),
             None,
@@ -508,7 +509,11 @@ mod tests {
         states.sort_by_key(|(s, _)| *s);
         assert_eq!(
             states,
-            vec![(10, Stored::Pending), (11, Stored::Done(State::Failed)), (12, Stored::Pending)]
+            vec![
+                (10, Stored::Pending),
+                (11, Stored::Done(State::Failed)),
+                (12, Stored::Pending)
+            ]
         );
         let mut b = j.batch().unwrap();
         b.clear_inflight(10).unwrap();

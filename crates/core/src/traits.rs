@@ -83,7 +83,10 @@ pub trait Sink: Send {
     /// What this target needs of a user beyond the generic rules: its
     /// [`SinkCapabilities::requirements`], checked in order.
     fn check(&self, user: &User) -> Result<(), Reason> {
-        self.capabilities().requirements.iter().try_for_each(|r| r.check(user))
+        self.capabilities()
+            .requirements
+            .iter()
+            .try_for_each(|r| r.check(user))
     }
     /// Creates the target's tables when absent; refuses an incompatible existing schema.
     /// Never called by `plan`, which must not change the target.

@@ -8,17 +8,23 @@
 //!
 //! ## Better Auth and its verify module
 //! Better Auth verifies only its own `salt:key` scrypt natively. Everything else goes through the
-//! `password.verify` callback of the module `authferry emit` writes. Today that module verifies
-//! bcrypt (`$2a$`/`$2b$`/`$2y$`), so only bcrypt (and Django's `bcrypt$`, re-encoded to plain
-//! bcrypt) is `VerifyModule` here. To widen it, the JS side needs, per format (all derivable from
-//! [`crate::ParsedHash`] fields; Node's `crypto` has every primitive except bcrypt/argon2):
-//! Argon2 i/d/id (an argon2 package), PBKDF2 any digest (`crypto.pbkdf2Sync`), scrypt with
-//! N/r/p (`crypto.scryptSync`), Firebase scrypt (`scryptSync` + `aes-256-ctr` with zero IV),
-//! salted/plain MD5/SHA-* and LDAP `{SSHA*}` (`createHash`), HMAC (`createHmac`, UTF-16LE for
-//! Clerk's variant), Symfony (iterated SHA-512), phpass/Drupal/md5-crypt (MD5/SHA-512 loops +
-//! crypt base64), SHA-crypt, NT hash (MD4 is not in OpenSSL 3's default provider: needs a JS
-//! MD4), bcrypt wrappers (Django SHA-256 hex, passlib v1/v2, WordPress HMAC-SHA384, pepper).
-//! When it does, flip those rows to `VerifyModule`.
+//! `password.verify` callback of the ES module `authferry emit better-auth-verify` writes
+//! (`crates/platforms/src/better_auth/verify_module.mjs`: `node:crypto`, `bcryptjs`, `hash-wasm`
+//! and `@noble/hashes`). It sees only the stored string — no hasher name, no out-of-band parameters
+//! — so a format is `VerifyModule` here when the module reads its syntax, or when authferry
+//! re-encodes it (the row's `into`) into a syntax the module reads and that carries everything:
+//! bcrypt and all its wrappers (not `$2x$`), Argon2 i/d/id v=19 and v=16, with or without `data`,
+//! not with a `keyid` (PHC, Django, `{ARGON2}`), scrypt (PHC/passlib, Kratos, Django, Werkzeug,
+//! `$7$`), Firebase scrypt (as Supabase's `$fbscrypt$`, which carries the signer key: SuperTokens
+//! and Firebase-export hashes qualify only when the `signer_key` parameter is given, else the
+//! re-encode fails and the user is unverifiable), PBKDF2 with MD5/SHA-1/SHA-2 (PHC, passlib, LDAP,
+//! Django, Werkzeug, Clerk's four — three of them as PHC), plain and salted
+//! MD5/SHA-1/SHA-256/SHA-512 (salted ones as Kratos' `pf=` syntax), Django md5/sha1, Symfony,
+//! Clerk's UTF-16 HMAC, Kratos HMAC and keyed HMACs without salt (as Kratos HMAC), phpass, Drupal
+//! 7, md5-crypt, SHA-crypt, LDAP `{SHA*}`/`{SSHA*}`/ `{MD5}`/`{SMD5}`/`{CRYPT}`, NT hash. Not:
+//! `$2x$`, Argon2 with a `keyid`, MD4-based PBKDF2/HMAC, salted or UTF-16 keyed HMACs, Cognito. The
+//! test `crates/cli/tests/better_auth_verify_module.rs` checks that the module verifies a digest of
+//! every `VerifyModule` format here, after the same re-encode the engine does.
 
 use crate::algo::DigestAlg;
 use crate::error::HashError;
@@ -59,6 +65,8 @@ pub enum Condition {
     BcryptMinor(&'static [u8]),
     /// Argon2 v=19 without `keyid`/`data`.
     Argon2Plain,
+    /// Argon2 without a `keyid` (which names a secret key only the source has).
+    Argon2NoKeyid,
     /// The Argon2 variant is this one (`Format::Argon2i` / `Argon2d` / `Argon2id`).
     Argon2Variant(Format),
     /// The digest function is this one.
@@ -74,6 +82,10 @@ impl Condition {
         match self {
             Condition::BcryptMinor(m) => p.bcrypt_minor().is_some_and(|x| m.contains(&x)),
             Condition::Argon2Plain => p.argon2_variant().is_some_and(|(_, plain)| plain),
+            Condition::Argon2NoKeyid => {
+                p.argon2_variant().is_some()
+                    && p.params().get("keyid") == Some(&serde_json::Value::Bool(false))
+            }
             Condition::Argon2Variant(f) => p.argon2_variant().is_some_and(|(v, _)| v == f),
             Condition::Digest(d) => p.digest_alg() == Some(d),
             Condition::Unsalted => p.salt_position().is_none(),
@@ -150,11 +162,131 @@ const AB: &[Condition] = &[BcryptMinor(b"ab")];
 const ABY: &[Condition] = &[BcryptMinor(b"aby")];
 const Y: &[Condition] = &[BcryptMinor(b"y")];
 
+/// PBKDF2 / HMAC digest functions Node's `crypto` computes (MD4 is not in OpenSSL 3's default
+/// provider).
+const NODE_DIGESTS: [&[Condition]; 6] = [
+    &[Digest(DigestAlg::Md5)],
+    &[Digest(DigestAlg::Sha1)],
+    &[Digest(DigestAlg::Sha224)],
+    &[Digest(DigestAlg::Sha256)],
+    &[Digest(DigestAlg::Sha384)],
+    &[Digest(DigestAlg::Sha512)],
+];
+const ARGON2_NO_KEYID: &[Condition] = &[Argon2NoKeyid];
+const X: &[Condition] = &[BcryptMinor(b"x")];
+const UNSALTED: &[Condition] = &[Unsalted];
+
+const fn no(f: Format) -> TargetSupport {
+    TargetSupport::new(f, Unverifiable)
+}
+
+/// Better Auth: its own scrypt natively; every other row is a syntax `verify_module.mjs` (in
+/// crates/platforms, written by `authferry emit better-auth-verify`) reads, or a format that
+/// authferry re-encodes into one of those before it goes into `account.password` (the module
+/// gets no hasher name and no out-of-band parameters, only the stored string).
 const BETTER_AUTH: &[TargetSupport] = &[
     n(F::BetterAuthScrypt),
+    // bcrypt (bcryptjs). `$2x$` (crypt_blowfish's sign-extension bug) is not in bcryptjs.
     vm(F::Bcrypt).when(ABY),
     vm(F::DjangoBcrypt).when(ABY).into(F::Bcrypt, None),
+    vm(F::DjangoBcryptSha256).when(ABY),
+    vm(F::PasslibBcryptSha256).when(ABY),
+    vm(F::BcryptPeppered).when(ABY),
+    vm(F::WordPressBcrypt).when(ABY),
     vm(F::LdapCrypt).when(ABY).into(F::Bcrypt, None),
+    no(F::LdapCrypt).when(X),
+    // `{CRYPT}` with md5-crypt or SHA-crypt inside.
+    vm(F::LdapCrypt),
+    // Argon2 (hash-wasm; @noble/hashes for v=16, `data=` and the empty password), not with a
+    // `keyid` (a secret key only the source has).
+    vm(F::Argon2i).when(ARGON2_NO_KEYID),
+    vm(F::Argon2d).when(ARGON2_NO_KEYID),
+    vm(F::Argon2id).when(ARGON2_NO_KEYID),
+    vm(F::DjangoArgon2).when(ARGON2_NO_KEYID),
+    vm(F::LdapArgon2).when(ARGON2_NO_KEYID),
+    // scrypt (node:crypto).
+    vm(F::ScryptPhc),
+    // Kratos writes N itself as `ln=`: a small N would read as passlib's log2 N.
+    vm(F::KratosScrypt).into(F::ScryptPhc, None),
+    vm(F::DjangoScrypt),
+    vm(F::WerkzeugScrypt),
+    vm(F::ScryptMcf),
+    // Firebase scrypt: Supabase's spelling carries the signer key; the others become it (a
+    // SuperTokens or Firebase-export hash only when the `signer_key` parameter is given).
+    vm(F::SupabaseFirebaseScrypt),
+    vm(F::ClerkFirebaseScrypt).into(F::SupabaseFirebaseScrypt, None),
+    vm(F::SuperTokensFirebaseScrypt).into(F::SupabaseFirebaseScrypt, None),
+    vm(F::KratosFirebaseScrypt).into(F::SupabaseFirebaseScrypt, None),
+    vm(F::FirebaseScrypt).into(F::SupabaseFirebaseScrypt, None),
+    // PBKDF2 (node:crypto). Clerk's sha1/sha256/sha512_hex spellings collide with Django's or
+    // need the hasher name: they become PHC strings.
+    vm(F::PhcPbkdf2).when(NODE_DIGESTS[0]),
+    vm(F::PhcPbkdf2).when(NODE_DIGESTS[1]),
+    vm(F::PhcPbkdf2).when(NODE_DIGESTS[2]),
+    vm(F::PhcPbkdf2).when(NODE_DIGESTS[3]),
+    vm(F::PhcPbkdf2).when(NODE_DIGESTS[4]),
+    vm(F::PhcPbkdf2).when(NODE_DIGESTS[5]),
+    vm(F::PasslibPbkdf2).when(NODE_DIGESTS[0]),
+    vm(F::PasslibPbkdf2).when(NODE_DIGESTS[1]),
+    vm(F::PasslibPbkdf2).when(NODE_DIGESTS[2]),
+    vm(F::PasslibPbkdf2).when(NODE_DIGESTS[3]),
+    vm(F::PasslibPbkdf2).when(NODE_DIGESTS[4]),
+    vm(F::PasslibPbkdf2).when(NODE_DIGESTS[5]),
+    vm(F::WerkzeugPbkdf2).when(NODE_DIGESTS[0]),
+    vm(F::WerkzeugPbkdf2).when(NODE_DIGESTS[1]),
+    vm(F::WerkzeugPbkdf2).when(NODE_DIGESTS[2]),
+    vm(F::WerkzeugPbkdf2).when(NODE_DIGESTS[3]),
+    vm(F::WerkzeugPbkdf2).when(NODE_DIGESTS[4]),
+    vm(F::WerkzeugPbkdf2).when(NODE_DIGESTS[5]),
+    vm(F::LdapPbkdf2),
+    vm(F::DjangoPbkdf2Sha256),
+    vm(F::DjangoPbkdf2Sha1),
+    vm(F::ClerkPbkdf2Sha512),
+    vm(F::ClerkPbkdf2Sha1).into(F::PhcPbkdf2, None),
+    vm(F::ClerkPbkdf2Sha256).into(F::PhcPbkdf2, None),
+    vm(F::ClerkPbkdf2Sha512Hex).into(F::PhcPbkdf2, None),
+    // Plain and salted digests: bare hex when unsalted; a salt kept beside the digest (or in a
+    // Clerk `salt$hash`) moves into Kratos' `$<digest>$pf=<template>$<salt>$<hash>`.
+    vm(F::Md5Hex).when(UNSALTED),
+    vm(F::Sha1Hex).when(UNSALTED),
+    vm(F::Sha256Hex).when(UNSALTED),
+    vm(F::Sha512Hex).when(UNSALTED),
+    vm(F::Md5Hex).into(F::KratosDigest, None),
+    vm(F::Sha1Hex).into(F::KratosDigest, None),
+    vm(F::Sha256Hex).into(F::KratosDigest, None),
+    vm(F::Sha512Hex).into(F::KratosDigest, None),
+    vm(F::SaltedDigest).into(F::KratosDigest, None),
+    vm(F::ClerkMd5Salted).into(F::KratosDigest, None),
+    vm(F::ClerkSha256Salted).into(F::KratosDigest, None),
+    vm(F::KratosDigest),
+    vm(F::DjangoMd5),
+    vm(F::DjangoSha1),
+    vm(F::SymfonySha512),
+    // HMAC: Clerk's UTF-16 one and Kratos' carry their key; a key kept beside the digest moves
+    // into Kratos' syntax (not with a salt or UTF-16).
+    vm(F::ClerkHmacSha256Utf16),
+    vm(F::KratosHmac).when(NODE_DIGESTS[0]),
+    vm(F::KratosHmac).when(NODE_DIGESTS[1]),
+    vm(F::KratosHmac).when(NODE_DIGESTS[2]),
+    vm(F::KratosHmac).when(NODE_DIGESTS[3]),
+    vm(F::KratosHmac).when(NODE_DIGESTS[4]),
+    vm(F::KratosHmac).when(NODE_DIGESTS[5]),
+    vm(F::Hmac).when(NODE_DIGESTS[0]).into(F::KratosHmac, None),
+    vm(F::Hmac).when(NODE_DIGESTS[1]).into(F::KratosHmac, None),
+    vm(F::Hmac).when(NODE_DIGESTS[2]).into(F::KratosHmac, None),
+    vm(F::Hmac).when(NODE_DIGESTS[3]).into(F::KratosHmac, None),
+    vm(F::Hmac).when(NODE_DIGESTS[4]).into(F::KratosHmac, None),
+    vm(F::Hmac).when(NODE_DIGESTS[5]).into(F::KratosHmac, None),
+    // LDAP and crypt(3).
+    vm(F::LdapSsha),
+    vm(F::LdapDigest),
+    vm(F::Phpass),
+    vm(F::Drupal7),
+    vm(F::Md5Crypt),
+    vm(F::Sha256Crypt),
+    vm(F::Sha512Crypt),
+    // NT hash (hash-wasm's MD4). Bare 32 hex stays bare: the module tries MD5, then MD4.
+    vm(F::NtHash),
 ];
 
 const CLERK: &[TargetSupport] = &[
@@ -572,7 +704,11 @@ mod tests {
     fn better_auth_table() {
         assert_eq!(capability("better-auth", F::BetterAuthScrypt), Native);
         assert_eq!(capability("better-auth", F::Bcrypt), VerifyModule);
-        assert_eq!(capability("better-auth", F::Argon2id), Unverifiable);
+        assert_eq!(capability("better-auth", F::Argon2id), VerifyModule);
+        assert_eq!(capability("better-auth", F::AwsCognito), Unverifiable);
+        let x = "$2x$05$/OK.fbVrR/bpIqNJ5ianF.CE5elHaaO4EbggVDjb8P19RukzXSM3e";
+        let p = prepare_for_target("better-auth", None, x).unwrap();
+        assert_eq!(p.support, Unverifiable);
         assert_eq!(capability("nowhere", F::Bcrypt), Unverifiable);
         assert_eq!(capability("ndjson", F::Drupal7), Native);
     }

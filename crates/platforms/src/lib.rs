@@ -139,9 +139,10 @@ impl SourceSpec {
         match self {
             SourceSpec::Authjs { database, .. } => {
                 let password_column = match column {
-                    Some(c) => Some(authjs::parse_table_column(c).map_err(|e| {
-                        SpecError::Usage(format!("--password-column {e}"))
-                    })?),
+                    Some(c) => Some(
+                        authjs::parse_table_column(c)
+                            .map_err(|e| SpecError::Usage(format!("--password-column {e}")))?,
+                    ),
                     None => {
                         return Err(SpecError::Usage(
                             "--hasher needs --password-column TABLE.COLUMN".into(),
@@ -163,7 +164,12 @@ impl SourceSpec {
     }
 
     pub fn parse(spec: &str) -> Result<SourceSpec, SpecError> {
-        let usage = || SpecError::Usage(format!("unknown source `{spec}`; expected one of:\n{}", kinds_help(SOURCE_KINDS)));
+        let usage = || {
+            SpecError::Usage(format!(
+                "unknown source `{spec}`; expected one of:\n{}",
+                kinds_help(SOURCE_KINDS)
+            ))
+        };
         let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
         let path = PathBuf::from(rest);
         Ok(match kind {
@@ -172,7 +178,9 @@ impl SourceSpec {
             "clerk-users-json" => SourceSpec::ClerkUsersJson(path),
             "ndjson" => SourceSpec::Ndjson(path),
             "authjs" => {
-                let database = if rest.starts_with("postgres://") || rest.starts_with("postgresql://") {
+                let database = if rest.starts_with("postgres://")
+                    || rest.starts_with("postgresql://")
+                {
                     authjs::AuthjsDatabase::Postgres(rest.to_string())
                 } else if let Some(p) = rest.strip_prefix("sqlite:") {
                     let p = p.strip_prefix("//").unwrap_or(p);
@@ -200,7 +208,9 @@ impl SourceSpec {
     pub fn open(&self) -> Result<Box<dyn Source>, SpecError> {
         if let SourceSpec::Authjs { database, options } = self {
             let label = match database {
-                authjs::AuthjsDatabase::Postgres(url) | authjs::AuthjsDatabase::Mysql(url) => format!("authjs:{url}"),
+                authjs::AuthjsDatabase::Postgres(url) | authjs::AuthjsDatabase::Mysql(url) => {
+                    format!("authjs:{url}")
+                }
                 authjs::AuthjsDatabase::Sqlite(p) => format!("authjs:sqlite:{}", p.display()),
             };
             return authjs::AuthjsSource::open(database, options)
@@ -208,10 +218,22 @@ impl SourceSpec {
                 .map_err(|e| SpecError::open(&label, e));
         }
         let (path, opened): (&PathBuf, std::io::Result<Box<dyn Source>>) = match self {
-            SourceSpec::ClerkCsv(p) => (p, clerk::ClerkCsvSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
-            SourceSpec::ClerkJson(p) => (p, clerk::ClerkApiJsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
-            SourceSpec::ClerkUsersJson(p) => (p, clerk::ClerkUsersJsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
-            SourceSpec::Ndjson(p) => (p, ndjson::NdjsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>)),
+            SourceSpec::ClerkCsv(p) => (
+                p,
+                clerk::ClerkCsvSource::open(p).map(|s| Box::new(s) as Box<dyn Source>),
+            ),
+            SourceSpec::ClerkJson(p) => (
+                p,
+                clerk::ClerkApiJsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>),
+            ),
+            SourceSpec::ClerkUsersJson(p) => (
+                p,
+                clerk::ClerkUsersJsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>),
+            ),
+            SourceSpec::Ndjson(p) => (
+                p,
+                ndjson::NdjsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>),
+            ),
             SourceSpec::Authjs { .. } => unreachable!("opened above"),
         };
         opened.map_err(|e| SpecError::open(&path.display().to_string(), e))
@@ -228,7 +250,13 @@ pub enum SinkSpec {
 
 impl SinkSpec {
     pub fn parse(spec: &str) -> Result<SinkSpec, SpecError> {
-        let usage = || SpecError::Usage(format!("unknown target `{}`; expected one of:\n{}", redact_spec(spec), kinds_help(SINK_KINDS)));
+        let usage = || {
+            SpecError::Usage(format!(
+                "unknown target `{}`; expected one of:\n{}",
+                redact_spec(spec),
+                kinds_help(SINK_KINDS)
+            ))
+        };
         let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
         Ok(match kind {
             "better-auth" => {
@@ -261,10 +289,14 @@ impl SinkSpec {
             better_auth::BetterAuthSink::open(target, opts).map(|s| Box::new(s) as Box<dyn Sink>)
         };
         match self {
-            SinkSpec::BetterAuthSqlite(p) => better_auth(better_auth::BetterAuthTarget::Sqlite(p.clone()))
-                .map_err(|e| SpecError::open(&format!("better-auth:sqlite:{}", p.display()), e)),
-            SinkSpec::BetterAuthPostgres(url) => better_auth(better_auth::BetterAuthTarget::Postgres(url.clone()))
-                .map_err(|e| SpecError::open(&format!("better-auth:{url}"), e)),
+            SinkSpec::BetterAuthSqlite(p) => {
+                better_auth(better_auth::BetterAuthTarget::Sqlite(p.clone()))
+                    .map_err(|e| SpecError::open(&format!("better-auth:sqlite:{}", p.display()), e))
+            }
+            SinkSpec::BetterAuthPostgres(url) => {
+                better_auth(better_auth::BetterAuthTarget::Postgres(url.clone()))
+                    .map_err(|e| SpecError::open(&format!("better-auth:{url}"), e))
+            }
             SinkSpec::Ndjson(p) => ndjson::NdjsonSink::create(p)
                 .map(|s| Box::new(s) as Box<dyn Sink>)
                 .map_err(|e| SpecError::open(&format!("ndjson:{}", p.display()), e)),

@@ -6,8 +6,8 @@ use authferry_core::io::{
     ByteProgress, JsonItem, JsonItems, create_private_file, open_counted, write_ndjson_line,
 };
 use authferry_core::{
-    Existing, Field, RecordError, Sink, SinkCapabilities, SinkError, Source, User,
-    WriteItem, WriteOutcome,
+    Existing, Field, RecordError, Sink, SinkCapabilities, SinkError, Source, User, WriteItem,
+    WriteOutcome,
 };
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -791,8 +791,13 @@ fn maps_a_rich_user(db: Db) {
             assert_eq!(a[k], Value::Null);
         }
         let id = a["id"].as_str().unwrap();
-        let suffix = id.strip_prefix("user_rich-").unwrap_or_else(|| panic!("{id} starts with its user's id"));
-        assert!(suffix.len() == 16 && suffix.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        let suffix = id
+            .strip_prefix("user_rich-")
+            .unwrap_or_else(|| panic!("{id} starts with its user's id"));
+        assert!(
+            suffix.len() == 16 && suffix.chars().all(|c| c.is_ascii_hexdigit()),
+            "{id}"
+        );
     }
 
     let tf = &db.rows_where("twoFactor", "userId", "user_rich")[0];

@@ -10,7 +10,8 @@ pub fn emit(cmd: EmitCommand) -> anyhow::Result<()> {
             std::fs::write(&out, module)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!(
-                "Wrote {}. Pass its `hash` and `verify` exports as better-auth's `emailAndPassword.password` option.",
+                "Wrote {}. Pass its `hash` and `verify` exports as better-auth's `emailAndPassword.password` option, \
+                 and add `rehashOnSignIn()` to `plugins` to move users to better-auth's own scrypt as they sign in.",
                 out.display()
             );
             Ok(())

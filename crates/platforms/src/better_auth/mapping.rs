@@ -214,7 +214,10 @@ pub(crate) fn map_user(user: &User, cx: &MappingContext<'_>) -> Result<UserRows,
             .ok()
             .map(|i| i.format);
         accounts.push(AccountRow {
-            id: row_id(&identity.id, &["account", &identity.id, "credential", &identity.id]),
+            id: row_id(
+                &identity.id,
+                &["account", &identity.id, "credential", &identity.id],
+            ),
             // better-auth finds the credential account by providerId = 'credential' and
             // accountId = user id.
             account_id: identity.id.clone(),
@@ -232,7 +235,10 @@ pub(crate) fn map_user(user: &User, cx: &MappingContext<'_>) -> Result<UserRows,
         if provider.eq_ignore_ascii_case("credential") {
             continue;
         }
-        let id = row_id(&identity.id, &["account", &identity.id, provider, account_id]);
+        let id = row_id(
+            &identity.id,
+            &["account", &identity.id, provider, account_id],
+        );
         if accounts.iter().any(|a| a.id == id) {
             continue;
         }
@@ -376,7 +382,11 @@ mod tests {
         assert_eq!(rows.accounts[0].account_id, "user_1");
         assert_eq!(rows.accounts[1].scope.as_deref(), Some("email,profile"));
         assert_eq!(rows.accounts[1].created_at, "1970-01-01T00:00:01.000Z");
-        assert!(rows.accounts[0].id.starts_with("user_1-"), "{}", rows.accounts[0].id);
+        assert!(
+            rows.accounts[0].id.starts_with("user_1-"),
+            "{}",
+            rows.accounts[0].id
+        );
         assert_ne!(rows.accounts[0].id, rows.accounts[1].id);
         assert_eq!(rows.digest_format, Some(Format::Bcrypt));
         assert!(rows.two_factor.is_none());

@@ -247,11 +247,21 @@ impl Sink for BetterAuthSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        let mut requirements = vec![Requirement::Needs(Field::PrimaryEmail, mapping::email_requirement())];
+        let mut requirements = vec![Requirement::Needs(
+            Field::PrimaryEmail,
+            mapping::email_requirement(),
+        )];
         if self.plan.holds_totp() && self.crypto.is_none() {
-            requirements.push(Requirement::Refuses(Field::TotpSecret, mapping::secret_requirement()));
+            requirements.push(Requirement::Refuses(
+                Field::TotpSecret,
+                mapping::secret_requirement(),
+            ));
         }
-        SinkCapabilities { holds: self.plan.holds(), password_target: "better-auth", requirements }
+        SinkCapabilities {
+            holds: self.plan.holds(),
+            password_target: "better-auth",
+            requirements,
+        }
     }
 
     fn prepare(&mut self) -> Result<(), SinkError> {

@@ -7,10 +7,10 @@
 //   bcrypt        $2a$ $2b$ $2y$; Django bcrypt$ and bcrypt_sha256$; passlib $bcrypt-sha256$
 //                 (v1 and v2); Clerk bcrypt_peppered (<bcrypt>$<pepper>); WordPress $wp$2y$;
 //                 {CRYPT}$2…  ($2x$ — crypt_blowfish's old sign-extension bug — is refused)
-//   Argon2        $argon2i$ $argon2d$ $argon2id$ (v=19, no keyid/data); Django argon2$…;
-//                 {ARGON2}…
+//   Argon2        $argon2i$ $argon2d$ $argon2id$ (v=19 or v=16, with data=, not keyid=);
+//                 Django argon2$…; {ARGON2}…
 //   scrypt        $scrypt$ln=… (passlib/PHC, and Kratos' ln=<N>); Django scrypt$…;
-//                 Werkzeug scrypt:N:r:p$…; better-auth salt:key (better-auth itself)
+//                 Werkzeug scrypt:N:r:p$…; crypt(3) $7$; better-auth salt:key (better-auth itself)
 //   Firebase      $fbscrypt$v=1,n=,r=,p=,ss=,sk=$salt$hash (authferry writes every Firebase
 //     scrypt      scrypt spelling whose signer key is known in this one)
 //   PBKDF2        $pbkdf2-<digest>$i=,l=$… (PHC); passlib $pbkdf2[-sha256|-sha512]$…;
@@ -30,15 +30,17 @@
 //
 // Needs these npm packages (exact versions authferry is tested with):
 //
-//     npm install --save-exact better-auth@1.7.25 bcryptjs@3.0.3 hash-wasm@4.13.0
+//     npm install --save-exact better-auth@1.7.25 bcryptjs@3.0.3 hash-wasm@4.13.0 @noble/hashes@2.4.0
 //
-// (better-auth is already in your app; bcryptjs and hash-wasm are pure JavaScript/WebAssembly,
-// no native build.)
+// (better-auth is already in your app and depends on @noble/hashes itself; bcryptjs, hash-wasm
+// and @noble/hashes are pure JavaScript/WebAssembly, no native build. hash-wasm computes Argon2
+// and MD4; @noble/hashes the Argon2 hash-wasm cannot: version 1.0, associated data, and the
+// empty password.)
 //
-// Wire it into your better-auth config; the `rehashOnSignIn()` plugin is optional and replaces a
-// legacy digest with better-auth's own scrypt right after that user's first successful e-mail
-// sign-in (the host stores `account.password` through better-auth's own adapter, so it works
-// with any database):
+// Wire it into your better-auth config. The `rehashOnSignIn()` plugin is optional: right after a
+// user's first successful password sign-in (e-mail, username or phone number) it replaces a
+// legacy digest with better-auth's own scrypt, through better-auth's own adapter
+// (`internalAdapter.updatePassword`), so it works with any database:
 //
 //     import { hash, verify, rehashOnSignIn } from "./auth-verify.mjs";
 //
@@ -54,6 +56,7 @@ import bcrypt from "bcryptjs";
 import { hashPassword, verifyPassword } from "better-auth/crypto";
 import { createAuthMiddleware } from "better-auth/api";
 import { argon2d, argon2i, argon2id, md4 } from "hash-wasm";
+import * as noble from "@noble/hashes/argon2.js";
 import crypto from "node:crypto";
 import { promisify } from "node:util";
 
@@ -81,9 +84,12 @@ export async function verify({ hash, password }) {
   }
 }
 
+const SIGN_IN_WITH_PASSWORD = new Set(["/sign-in/email", "/sign-in/username", "/sign-in/phone-number"]);
+
 /**
- * A better-auth plugin: after a successful `/sign-in/email` whose stored digest is not
- * better-auth's own scrypt, re-verifies the password against it and stores
+ * A better-auth plugin: after a successful password sign-in (`/sign-in/email`, and the
+ * username and phone-number plugins' `/sign-in/username`, `/sign-in/phone-number`) whose stored
+ * digest is not better-auth's own scrypt, re-verifies the password against it and stores
  * `ctx.context.password.hash(password)` with `internalAdapter.updatePassword`.
  */
 export function rehashOnSignIn() {
@@ -92,7 +98,7 @@ export function rehashOnSignIn() {
     hooks: {
       after: [
         {
-          matcher: (context) => context.path === "/sign-in/email",
+          matcher: (context) => SIGN_IN_WITH_PASSWORD.has(context.path ?? ""),
           handler: createAuthMiddleware(async (ctx) => {
             const userId = ctx.context.newSession?.user?.id;
             const password = ctx.body?.password;
@@ -189,6 +195,21 @@ function h64(bytes) {
     out += ITOA64[(v >> 18) & 63];
   }
   return out;
+}
+/** The bytes of crypt base64 text (little-endian 24-bit groups; inverse of `h64`). */
+function h64Decode(text) {
+  const out = [];
+  for (let i = 0; i < text.length; i += 4) {
+    const chunk = text.slice(i, i + 4);
+    let v = 0;
+    for (let k = 0; k < chunk.length; k++) {
+      const d = ITOA64.indexOf(chunk[k]);
+      if (d < 0) throw new Error("not crypt base64");
+      v |= d << (6 * k);
+    }
+    for (let k = 0; k < Math.floor((chunk.length * 6) / 8); k++) out.push((v >>> (8 * k)) & 255);
+  }
+  return Buffer.from(out);
 }
 /** crypt(3)'s 24-bit groups of three chosen bytes, `n` characters each. */
 function cryptGroups(f, groups) {
@@ -350,20 +371,38 @@ function cryptCheck(pw, s) {
 
 // --- Argon2 ----------------------------------------------------------------------------------
 
-const ARGON2 = /^\$(argon2id|argon2i|argon2d)\$v=19\$m=(\d{1,10}),t=(\d{1,10}),p=(\d{1,10})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+const ARGON2 = /^\$(argon2id|argon2i|argon2d)\$(?:v=(\d{1,10})\$)?([^$]+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 async function argon2Check(password, phc) {
   const m = ARGON2.exec(phc);
   if (!m) return false;
-  const [, variant, mem, t, p, saltB64, hashB64] = m;
-  const memorySize = Number(mem);
-  const iterations = Number(t);
-  const parallelism = Number(p);
+  const [, variant, v, paramText, saltB64, hashB64] = m;
+  const version = v === undefined ? 0x10 : Number(v); // PHC: no `v=` is version 1.0 (16)
+  if (version !== 0x10 && version !== 0x13) return false;
+  const kv = {};
+  for (const x of paramText.split(",")) {
+    const i = x.indexOf("=");
+    if (i < 0) return false;
+    kv[x.slice(0, i)] = x.slice(i + 1);
+  }
+  if (Object.keys(kv).some((k) => !["m", "t", "p", "keyid", "data"].includes(k))) return false;
+  // A key id names a secret key that is not here.
+  if (kv.keyid !== undefined) return false;
+  const [memorySize, iterations, parallelism] = [uint(kv.m), uint(kv.t), uint(kv.p)];
+  const data = kv.data === undefined ? undefined : b64(kv.data);
   const salt = b64(saltB64);
   const want = b64(hashB64);
   if (memorySize > MAX_ARGON2_KIB || memorySize < 8 * parallelism || iterations < 1 || parallelism < 1) return false;
   if (salt.length < 8 || want.length < 4) return false;
-  const fn = { argon2id, argon2i, argon2d }[variant];
-  const got = await fn({ password: utf8(password), salt, iterations, parallelism, memorySize, hashLength: want.length, outputType: "binary" });
+  let got;
+  if (version === 0x13 && data === undefined && password !== "") {
+    const fn = { argon2id, argon2i, argon2d }[variant];
+    got = await fn({ password: utf8(password), salt, iterations, parallelism, memorySize, hashLength: want.length, outputType: "binary" });
+  } else {
+    // hash-wasm knows neither version 1.0, associated data, nor the empty password.
+    got = await noble[`${variant}Async`](utf8(password), salt, {
+      t: iterations, m: memorySize, p: parallelism, dkLen: want.length, version, personalization: data,
+    });
+  }
   return same(Buffer.from(got), want);
 }
 
@@ -395,15 +434,12 @@ async function check(s, password) {
     const parts = s.slice(15).split("$");
     if (parts.length !== 3 || parts[1].length !== 22 || parts[2].length !== 31) return false;
     const [params, salt, sum] = parts;
-    let m = /^2([aby]),(\d{2})$/.exec(params);
-    if (m) {
-      return bcryptCheck(digest("sha256", pw).toString("base64"), `$2${m[1]}$${m[2]}$${salt}${sum}`);
-    }
-    m = /^v=2,t=2([aby]),r=(\d{2})$/.exec(params);
-    if (m) {
-      const key = hmac("sha256", utf8(salt), pw).toString("base64");
-      return bcryptCheck(key, `$2${m[1]}$${m[2]}$${salt}${sum}`);
-    }
+    // passlib writes the cost without a leading zero (`2b,4`, `r=4`).
+    const inner = (minor, cost) => `$2${minor}$${cost.padStart(2, "0")}$${salt}${sum}`;
+    let m = /^2([aby]),(\d{1,2})$/.exec(params);
+    if (m) return bcryptCheck(digest("sha256", pw).toString("base64"), inner(m[1], m[2]));
+    m = /^v=2,t=2([aby]),r=(\d{1,2})$/.exec(params);
+    if (m) return bcryptCheck(hmac("sha256", utf8(salt), pw).toString("base64"), inner(m[1], m[2]));
     return false;
   }
   if (s.startsWith("$wp$2")) {
@@ -428,9 +464,28 @@ async function check(s, password) {
     if (parts.length !== 3) return false;
     const kv = Object.fromEntries(parts[0].split(",").map((x) => x.split("=")));
     const ln = uint(kv.ln);
-    const N = ln > 63 ? ln : 2 ** ln; // Kratos writes N itself
+    // Kratos writes N itself (authferry re-encodes Kratos hashes whose N would read as ln).
+    const N = ln > 63 ? ln : 2 ** ln;
     log2(N);
     return scryptCheck(pw, b64(parts[1]), N, uint(kv.r), uint(kv.p), b64(parts[2]));
+  }
+  if (s.startsWith("$7$")) {
+    // crypt(3) scrypt: N (log2, one character), r and p (five characters each), the salt text.
+    const rest = s.slice(3);
+    const i = rest.lastIndexOf("$");
+    if (i < 11) return false;
+    const setting = rest.slice(0, i);
+    const num = (t) => [...t].reduce((v, c, k) => {
+      const d = ITOA64.indexOf(c);
+      if (d < 0) throw new Error("not crypt base64");
+      return v + d * 2 ** (6 * k);
+    }, 0);
+    const logN = ITOA64.indexOf(setting[0]);
+    const [r, p] = [num(setting.slice(1, 6)), num(setting.slice(6, 11))];
+    if (logN < 1 || r < 1 || p < 1) return false;
+    const want = h64Decode(rest.slice(i + 1));
+    if (want.length !== 32) return false;
+    return scryptCheck(pw, utf8(setting.slice(11)), 2 ** logN, r, p, want);
   }
   if (/^scrypt\$\d/.test(s)) {
     const parts = s.split("$");

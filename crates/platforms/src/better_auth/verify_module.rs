@@ -23,6 +23,7 @@ mod tests {
         ("better-auth", "1.7.25"),
         ("bcryptjs", "3.0.3"),
         ("hash-wasm", "4.13.0"),
+        ("@noble/hashes", "2.4.0"),
     ];
 
     #[test]
@@ -47,9 +48,15 @@ mod tests {
             if from.starts_with("node:") {
                 continue;
             }
-            let pkg = from.split('/').next().unwrap();
+            let pkg = if from.starts_with('@') {
+                from.splitn(3, '/').take(2).collect::<Vec<_>>().join("/")
+            } else {
+                from.split('/').next().unwrap().to_string()
+            };
             assert!(
-                VERIFY_MODULE_PACKAGES.iter().any(|(n, _)| *n == pkg),
+                VERIFY_MODULE_PACKAGES
+                    .iter()
+                    .any(|(n, _)| *n == pkg.as_str()),
                 "{pkg} is not in the header"
             );
         }

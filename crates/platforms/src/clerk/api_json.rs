@@ -24,7 +24,8 @@ pub struct ClerkApiJsonSource(super::JsonObjectSource);
 impl ClerkApiJsonSource {
     pub fn open(path: &Path) -> std::io::Result<Self> {
         let description = format!("clerk-json:{} (Backend API users)", path.display());
-        super::JsonObjectSource::open(path, description, Some(WRAPPER_KEY), user_from_api_object).map(ClerkApiJsonSource)
+        super::JsonObjectSource::open(path, description, Some(WRAPPER_KEY), user_from_api_object)
+            .map(ClerkApiJsonSource)
     }
 }
 

@@ -261,8 +261,14 @@ impl Source for JsonObjectSource {
             JsonItem::Item(value) => (self.convert)(self.position, &value),
             // Only a line of NDJSON that is not JSON at all comes here (every JSON value is
             // a `Value`); the message already says which line.
-            JsonItem::Invalid(_, message, _) => Err(RecordError::invalid(None, None, crate::ndjson::redact_serde(&message))),
-            JsonItem::Fatal(message) => Err(RecordError::fatal(crate::ndjson::redact_serde(&message))),
+            JsonItem::Invalid(_, message, _) => Err(RecordError::invalid(
+                None,
+                None,
+                crate::ndjson::redact_serde(&message),
+            )),
+            JsonItem::Fatal(message) => {
+                Err(RecordError::fatal(crate::ndjson::redact_serde(&message)))
+            }
         })
     }
 

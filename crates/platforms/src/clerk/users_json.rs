@@ -29,8 +29,12 @@ pub struct ClerkUsersJsonSource(super::JsonObjectSource);
 
 impl ClerkUsersJsonSource {
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let description = format!("clerk-users-json:{} (Clerk migration script users.json)", path.display());
-        super::JsonObjectSource::open(path, description, None, user_from_script_object).map(ClerkUsersJsonSource)
+        let description = format!(
+            "clerk-users-json:{} (Clerk migration script users.json)",
+            path.display()
+        );
+        super::JsonObjectSource::open(path, description, None, user_from_script_object)
+            .map(ClerkUsersJsonSource)
     }
 }
 
