@@ -3,6 +3,7 @@
 //! rows. Then re-run the finished migration: nothing is written, every record is reported as
 //! already present.
 
+use authferry_testkit::TempPgDatabase;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -230,53 +231,16 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
     assert_eq!(before, std::fs::metadata(&crashed_db).unwrap().len());
 }
 
-/// A throw-away PostgreSQL database on the local server, dropped at the end.
-struct PgDatabase {
-    name: String,
-}
-
-impl PgDatabase {
-    fn create(tag: &str) -> PgDatabase {
-        let name = format!(
-            "authferry_crash_{tag}_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_micros()
-        );
-        let mut admin =
-            postgres::Client::connect("postgres://postgres@127.0.0.1:5432/test", postgres::NoTls)
-                .expect("PostgreSQL on 127.0.0.1:5432");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        PgDatabase { name }
-    }
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
-    }
-    /// Row count and a digest of every row's full text, per table.
-    fn fingerprint(&self, table: &str) -> (i64, String) {
-        let mut c = postgres::Client::connect(&self.url(), postgres::NoTls).unwrap();
-        let row = c
-            .query_one(&format!("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \"{table}\" t"), &[])
-            .unwrap();
-        (row.get(0), row.get(1))
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut admin) =
-            postgres::Client::connect("postgres://postgres@127.0.0.1:5432/test", postgres::NoTls)
-        {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
+/// Row count and a digest of every row's full text, per table.
+fn fingerprint(db: &TempPgDatabase, table: &str) -> (i64, String) {
+    let row = db
+        .client()
+        .query_one(
+            &format!("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \"{table}\" t"),
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
 }
 
 #[test]
@@ -285,7 +249,10 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("export.csv");
     authferry_platforms::synthetic::write_clerk_csv(&csv, users, 43).unwrap();
-    let (reference_db, crashed_db) = (PgDatabase::create("ref"), PgDatabase::create("kill"));
+    let (reference_db, crashed_db) = (
+        TempPgDatabase::create("crash_ref"),
+        TempPgDatabase::create("crash_kill"),
+    );
     let reference = Run {
         csv: &csv,
         to: format!("better-auth:{}", reference_db.url()),
@@ -301,8 +268,8 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
     migrate_with_kills("PostgreSQL", users, &reference, &crashed);
     for table in TABLES {
         let (a, b) = (
-            reference_db.fingerprint(table),
-            crashed_db.fingerprint(table),
+            fingerprint(&reference_db, table),
+            fingerprint(&crashed_db, table),
         );
         assert_eq!(a.0, b.0, "{table}: row counts differ");
         assert_eq!(
@@ -310,5 +277,5 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
             "{table}: the resumed run's rows differ from the uninterrupted run's"
         );
     }
-    assert_eq!(reference_db.fingerprint("user").0 as u64, users);
+    assert_eq!(fingerprint(&reference_db, "user").0 as u64, users);
 }

@@ -6,42 +6,22 @@
 
 use authferry_core::journal::Journal;
 use authferry_core::{Reason, ReasonCode, State};
+use authferry_testkit::TempPgDatabase;
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
-const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-struct PgDb {
-    name: String,
-}
+/// The application database of one test (dropped at the end).
+struct PgDb(TempPgDatabase);
 
 impl PgDb {
     fn new(schema: &str) -> PgDb {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "remap_{}_{}_{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut admin = postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls)
-            .unwrap_or_else(|e| panic!("PostgreSQL at {PG_ADMIN_URL} is needed: {e}"));
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let db = PgDb { name };
-        db.client().batch_execute(schema).unwrap();
-        db
+        PgDb(TempPgDatabase::with_schema("remap", schema))
     }
     fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+        self.0.url()
     }
     fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url(), postgres::NoTls).unwrap()
+        self.0.client()
     }
     fn column(&self, sql: &str) -> Vec<Option<String>> {
         self.client()
@@ -50,17 +30,6 @@ impl PgDb {
             .iter()
             .map(|r| r.get(0))
             .collect()
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
     }
 }
 

@@ -10,10 +10,9 @@
 use authferry_core::{RecordError, Source, User};
 use authferry_platforms::authjs::{AuthjsDatabase, AuthjsOptions, AuthjsSource};
 use authferry_platforms::{SourceSpec, SpecError};
+use authferry_testkit::TempPgDatabase;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-
-const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 fn fixture(name: &str) -> String {
     let path = format!(
@@ -23,52 +22,18 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-struct PgDb {
-    name: String,
-}
+/// An Auth.js database of one test (dropped at the end).
+struct PgDb(TempPgDatabase);
 
 impl PgDb {
     fn new(schema: &str) -> PgDb {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "authjs_src_{}_{}_{nanos}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut admin =
-            postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls).unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL at {PG_ADMIN_URL} is needed ({e}); start it with \
-                 `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
-                )
-            });
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        let db = PgDb { name };
-        db.client().batch_execute(schema).unwrap();
-        db
+        PgDb(TempPgDatabase::with_schema("authjs_src", schema))
     }
     fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+        self.0.url()
     }
     fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url(), postgres::NoTls).unwrap()
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        self.0.client()
     }
 }
 

@@ -1,0 +1,67 @@
+//! Test support shared by authferry's test suites. Only tests depend on this crate.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The local PostgreSQL server the tests use (trust auth, as on the project machines and CI).
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A PostgreSQL database of its own for one test, created on the local server and dropped
+/// (with `FORCE`, so leftover connections do not keep it) when the value goes out of scope.
+pub struct TempPgDatabase {
+    name: String,
+}
+
+impl TempPgDatabase {
+    /// Creates `authferry_<tag>_<pid>_<n>_<nanos>`: unique across parallel tests and processes.
+    pub fn create(tag: &str) -> TempPgDatabase {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos();
+        let name = format!(
+            "authferry_{tag}_{}_{}_{nanos}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {PG_ADMIN_URL} is needed: {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create the test database");
+        TempPgDatabase { name }
+    }
+
+    /// [`create`](Self::create), then runs `schema` in the new database.
+    pub fn with_schema(tag: &str, schema: &str) -> TempPgDatabase {
+        let db = Self::create(tag);
+        db.client()
+            .batch_execute(schema)
+            .expect("create the test schema");
+        db
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url(), postgres::NoTls)
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TempPgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
