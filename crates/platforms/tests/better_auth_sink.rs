@@ -11,23 +11,20 @@ use authferry_core::{
     Timestamp, User, WriteItem, WriteOutcome,
 };
 use authferry_platforms::better_auth::{BetterAuthOptions, BetterAuthSink, BetterAuthTarget};
+use authferry_testkit::TempPgDatabase;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 const SECRET: &str = "test-better-auth-secret-0123456789abcdef";
 const TOTP: &str = "jbswy3dpehpk3pxp";
-const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const TABLES: [&str; 5] = ["user", "session", "account", "verification", "twoFactor"];
 
 // ---------------------------------------------------------------------------------------------
 // Databases
-
-static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
 enum Db {
     Sqlite {
@@ -35,17 +32,8 @@ enum Db {
         path: PathBuf,
     },
     Postgres {
-        name: String,
+        db: TempPgDatabase,
     },
-}
-
-fn pg_admin() -> postgres::Client {
-    postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls).unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL is not reachable at {PG_ADMIN_URL} ({e}); start it with \
-             `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
-        )
-    })
 }
 
 impl Db {
@@ -56,23 +44,9 @@ impl Db {
     }
 
     fn postgres() -> Db {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "authferry_ba_{}_{}_{nanos}",
-            std::process::id(),
-            NEXT_DB.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut admin = pg_admin();
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .unwrap();
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        Db::Postgres { name }
+        Db::Postgres {
+            db: TempPgDatabase::create("ba"),
+        }
     }
 
     fn is_pg(&self) -> bool {
@@ -81,7 +55,7 @@ impl Db {
 
     fn url(&self) -> String {
         match self {
-            Db::Postgres { name } => format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            Db::Postgres { db } => db.url(),
             Db::Sqlite { .. } => unreachable!("SQLite has no URL"),
         }
     }
@@ -104,7 +78,7 @@ impl Db {
     fn scratch(&self, name: &str) -> PathBuf {
         match self {
             Db::Sqlite { dir, .. } => dir.path().join(name),
-            Db::Postgres { name: db } => std::env::temp_dir().join(format!("{db}-{name}")),
+            Db::Postgres { db } => std::env::temp_dir().join(format!("{}-{name}", db.name())),
         }
     }
 
@@ -247,16 +221,6 @@ impl Db {
             json!(iso.replace('Z', "+00:00"))
         } else {
             json!(iso)
-        }
-    }
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Db::Postgres { name } = self
-            && let Ok(mut admin) = postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls)
-        {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
