@@ -41,6 +41,14 @@ fn authferry(dir: &Path, args: &[&str]) -> Output {
         .expect("run authferry")
 }
 
+/// `authferry remap --journal JOURNAL --db URL REST…`.
+fn remap(dir: &Path, journal: &str, url: &str, rest: &[&str]) -> Output {
+    authferry(
+        dir,
+        &[&["remap", "--journal", journal, "--db", url], rest].concat(),
+    )
+}
+
 fn text(o: &Output) -> String {
     format!(
         "{}{}",
@@ -190,17 +198,11 @@ fn resumes_a_partly_rewritten_table() {
         .batch_execute("UPDATE posts SET author_id = 'user_new1' WHERE author_id = 'cl1'")
         .unwrap();
     let url = db.url();
-    let out = authferry(
+    let out = remap(
         dir.path(),
-        &[
-            "remap",
-            "--journal",
-            j.to_str().unwrap(),
-            "--db",
-            &url,
-            "--column",
-            "posts.author_id",
-        ],
+        j.to_str().unwrap(),
+        &url,
+        &["--column", "posts.author_id"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
@@ -278,17 +280,11 @@ fn an_integer_column_cannot_take_the_new_ids() {
         "CREATE TABLE orders (id SERIAL, user_id INTEGER); INSERT INTO orders (user_id) VALUES (1), (1);",
     );
     let url = db.url();
-    let out = authferry(
+    let out = remap(
         dir.path(),
-        &[
-            "remap",
-            "--journal",
-            path.to_str().unwrap(),
-            "--db",
-            &url,
-            "--column",
-            "orders.user_id",
-        ],
+        path.to_str().unwrap(),
+        &url,
+        &["--column", "orders.user_id"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
@@ -309,50 +305,14 @@ fn usage_and_missing_things() {
     let db = PgDb::new(APP_SCHEMA);
     let url = db.url();
     let jp = j.to_str().unwrap();
-    let out = authferry(
-        dir.path(),
-        &[
-            "remap",
-            "--journal",
-            jp,
-            "--db",
-            "mysql://x",
-            "--column",
-            "a.b",
-        ],
-    );
+    let out = remap(dir.path(), jp, "mysql://x", &["--column", "a.b"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let out = authferry(
-        dir.path(),
-        &["remap", "--journal", jp, "--db", &url, "--column", "nodot"],
-    );
+    let out = remap(dir.path(), jp, &url, &["--column", "nodot"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let out = authferry(
-        dir.path(),
-        &[
-            "remap",
-            "--journal",
-            jp,
-            "--db",
-            &url,
-            "--column",
-            "nope.user_id",
-        ],
-    );
+    let out = remap(dir.path(), jp, &url, &["--column", "nope.user_id"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("no table nope"), "{}", text(&out));
-    let out = authferry(
-        dir.path(),
-        &[
-            "remap",
-            "--journal",
-            jp,
-            "--db",
-            &url,
-            "--column",
-            "posts.nope",
-        ],
-    );
+    let out = remap(dir.path(), jp, &url, &["--column", "posts.nope"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("has no column nope"), "{}", text(&out));
 }
@@ -368,17 +328,11 @@ fn a_foreign_key_to_the_old_user_table_stops_with_a_hint_and_writes_nothing() {
            INSERT INTO "Post" ("authorId") VALUES ('cl1'), ('cl2');"#,
     );
     let url = db.url();
-    let out = authferry(
+    let out = remap(
         dir.path(),
-        &[
-            "remap",
-            "--journal",
-            j.to_str().unwrap(),
-            "--db",
-            &url,
-            "--column",
-            "\"Post\".\"authorId\"",
-        ],
+        j.to_str().unwrap(),
+        &url,
+        &["--column", "\"Post\".\"authorId\""],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(

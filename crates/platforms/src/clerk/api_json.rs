@@ -11,35 +11,15 @@
 
 use super::json_fields::{JsonFields, kind_of};
 use super::{IdentifierList, provider_without_prefix};
-use authferry_core::io::ByteProgress;
-use authferry_core::{ExternalAccount, RecordError, Secret, Source, User};
+use authferry_core::{ExternalAccount, RecordError, Secret, User};
 use serde_json::Value;
-use std::path::Path;
 
 /// The list key of a wrapped page: `{"data": [users…], "totalCount": n}`.
 const WRAPPER_KEY: &str = "data";
 
-pub struct ClerkApiJsonSource(super::JsonObjectSource);
-
-impl ClerkApiJsonSource {
-    pub fn open(path: &Path) -> std::io::Result<Self> {
-        let description = format!("clerk-json:{} (Backend API users)", path.display());
-        super::JsonObjectSource::open(path, description, Some(WRAPPER_KEY), user_from_api_object)
-            .map(ClerkApiJsonSource)
-    }
-}
-
-impl Source for ClerkApiJsonSource {
-    fn describe(&self) -> String {
-        self.0.describe()
-    }
-    fn next_user(&mut self) -> Option<Result<User, RecordError>> {
-        self.0.next_user()
-    }
-    fn progress(&self) -> Option<ByteProgress> {
-        self.0.progress()
-    }
-}
+super::json_object_source!(
+    /// `--from clerk-json:PATH`: Backend API user objects.
+    ClerkApiJsonSource, "clerk-json:{} (Backend API users)", Some(WRAPPER_KEY), user_from_api_object);
 
 /// One Backend API user object as a canonical user. `position` (from 1) names the record
 /// when it has no usable id.

@@ -276,3 +276,32 @@ impl Source for JsonObjectSource {
         Some(self.progress.clone())
     }
 }
+
+/// Declares a named Clerk JSON source: a [`JsonObjectSource`] with its spec prefix, wrapper
+/// key and object-to-user conversion, so each reader writes only its mapping.
+macro_rules! json_object_source {
+    ($(#[$doc:meta])* $name:ident, $label:literal, $wrapper:expr, $convert:path) => {
+        $(#[$doc])*
+        pub struct $name(super::JsonObjectSource);
+
+        impl $name {
+            pub fn open(path: &std::path::Path) -> std::io::Result<Self> {
+                let description = format!($label, path.display());
+                super::JsonObjectSource::open(path, description, $wrapper, $convert).map($name)
+            }
+        }
+
+        impl authferry_core::Source for $name {
+            fn describe(&self) -> String {
+                self.0.describe()
+            }
+            fn next_user(&mut self) -> Option<Result<authferry_core::User, authferry_core::RecordError>> {
+                self.0.next_user()
+            }
+            fn progress(&self) -> Option<authferry_core::io::ByteProgress> {
+                self.0.progress()
+            }
+        }
+    };
+}
+pub(crate) use json_object_source;

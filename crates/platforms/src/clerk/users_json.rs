@@ -17,38 +17,15 @@
 
 use super::IdentifierList;
 use super::json_fields::{JsonFields, kind_of};
-use authferry_core::io::ByteProgress;
-use authferry_core::{PasswordCredential, RecordError, Secret, Source, User};
+use authferry_core::{PasswordCredential, RecordError, Secret, User};
 use serde_json::Value;
-use std::path::Path;
 
 /// The script's default when a password comes without `passwordHasher`.
 const DEFAULT_HASHER: &str = "bcrypt";
 
-pub struct ClerkUsersJsonSource(super::JsonObjectSource);
-
-impl ClerkUsersJsonSource {
-    pub fn open(path: &Path) -> std::io::Result<Self> {
-        let description = format!(
-            "clerk-users-json:{} (Clerk migration script users.json)",
-            path.display()
-        );
-        super::JsonObjectSource::open(path, description, None, user_from_script_object)
-            .map(ClerkUsersJsonSource)
-    }
-}
-
-impl Source for ClerkUsersJsonSource {
-    fn describe(&self) -> String {
-        self.0.describe()
-    }
-    fn next_user(&mut self) -> Option<Result<User, RecordError>> {
-        self.0.next_user()
-    }
-    fn progress(&self) -> Option<ByteProgress> {
-        self.0.progress()
-    }
-}
+super::json_object_source!(
+    /// `--from clerk-users-json:PATH`: the migration script's `users.json`.
+    ClerkUsersJsonSource, "clerk-users-json:{} (Clerk migration script users.json)", None, user_from_script_object);
 
 pub(crate) fn user_from_script_object(position: u64, value: &Value) -> Result<User, RecordError> {
     let Value::Object(object) = value else {
