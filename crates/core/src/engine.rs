@@ -9,7 +9,7 @@ use crate::report::{FormatCount, Mode, Problem, Summary};
 use crate::traits::{Sink, SinkCapabilities, SinkError, Source, WriteItem};
 use crate::validate::{identifier_keys, validate};
 use authferry_hash::Support;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
@@ -166,6 +166,10 @@ pub fn run(
     let start = Instant::now();
     let mut summary = Summary::new(opts.mode, source.describe(), sink.describe());
     let caps = sink.capabilities();
+    let dropped: Vec<Field> = Field::ALL
+        .into_iter()
+        .filter(|f| !caps.holds.contains(f))
+        .collect();
     let mode = opts.mode;
     if mode == Mode::Migrate {
         sink.prepare()?;
@@ -361,7 +365,7 @@ pub fn run(
                     if user.created_at.is_none() {
                         user.created_at = Some(default_created);
                     }
-                    count_dropped(&user, &caps, rec.summary);
+                    count_dropped(&user, &dropped, rec.summary);
                     if matches!(previous, Some(Stored::Done(_))) {
                         // Re-sent after an earlier skip or failure: its old row must not hide
                         // that it is in flight now.
@@ -544,14 +548,13 @@ fn admit(
     }
 }
 
-fn count_dropped(user: &User, caps: &SinkCapabilities, summary: &mut Summary) {
-    let holds: BTreeSet<Field> = caps.holds.iter().copied().collect();
-    for f in user.present_fields() {
-        if !holds.contains(&f) {
-            *summary
-                .dropped_fields
-                .entry(f.name().to_string())
-                .or_insert(0) += 1;
-        }
+/// Counts, per field the target cannot hold, the users who lose it. `dropped` is worked out
+/// once per run from the target's capabilities.
+fn count_dropped(user: &User, dropped: &[Field], summary: &mut Summary) {
+    for f in dropped.iter().copied().filter(|f| user.has(*f)) {
+        *summary
+            .dropped_fields
+            .entry(f.name().to_string())
+            .or_insert(0) += 1;
     }
 }

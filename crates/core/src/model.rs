@@ -248,6 +248,32 @@ pub enum Field {
 }
 
 impl Field {
+    /// Every canonical field, in declaration order.
+    pub const ALL: [Field; 22] = [
+        Field::ExternalId,
+        Field::PrimaryEmail,
+        Field::SecondaryEmails,
+        Field::PrimaryPhone,
+        Field::SecondaryPhones,
+        Field::Username,
+        Field::FirstName,
+        Field::LastName,
+        Field::DisplayName,
+        Field::ImageUrl,
+        Field::Password,
+        Field::TotpSecret,
+        Field::BackupCodes,
+        Field::ExternalAccounts,
+        Field::PublicMetadata,
+        Field::PrivateMetadata,
+        Field::UnsafeMetadata,
+        Field::CreatedAt,
+        Field::UpdatedAt,
+        Field::LastSignInAt,
+        Field::Banned,
+        Field::Locked,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Field::ExternalId => "external_id",
@@ -304,37 +330,41 @@ impl User {
         self.display_name.clone().filter(|s| !s.trim().is_empty())
     }
 
+    /// Whether this record carries data in `field`.
+    pub fn has(&self, field: Field) -> bool {
+        match field {
+            Field::ExternalId => self.external_id.is_some(),
+            Field::PrimaryEmail => !self.emails.is_empty(),
+            Field::SecondaryEmails => self.emails.len() > 1,
+            Field::PrimaryPhone => !self.phones.is_empty(),
+            Field::SecondaryPhones => self.phones.len() > 1,
+            Field::Username => self.username.is_some(),
+            Field::FirstName => self.first_name.is_some(),
+            Field::LastName => self.last_name.is_some(),
+            Field::DisplayName => self.display_name.is_some(),
+            Field::ImageUrl => self.image_url.is_some(),
+            Field::Password => self.password.is_some(),
+            Field::TotpSecret => self.totp_secret.is_some(),
+            Field::BackupCodes => !self.backup_codes.is_empty(),
+            Field::ExternalAccounts => !self.external_accounts.is_empty(),
+            Field::PublicMetadata => has_metadata(&self.public_metadata),
+            Field::PrivateMetadata => has_metadata(&self.private_metadata),
+            Field::UnsafeMetadata => has_metadata(&self.unsafe_metadata),
+            Field::CreatedAt => self.created_at.is_some(),
+            Field::UpdatedAt => self.updated_at.is_some(),
+            Field::LastSignInAt => self.last_sign_in_at.is_some(),
+            Field::Banned => self.banned,
+            Field::Locked => self.locked,
+        }
+    }
+
     /// Which canonical fields carry data in this record.
     pub fn present_fields(&self) -> Vec<Field> {
-        let mut f = Vec::new();
-        let mut push = |cond: bool, field: Field| {
-            if cond {
-                f.push(field)
-            }
-        };
-        push(self.external_id.is_some(), Field::ExternalId);
-        push(!self.emails.is_empty(), Field::PrimaryEmail);
-        push(self.emails.len() > 1, Field::SecondaryEmails);
-        push(!self.phones.is_empty(), Field::PrimaryPhone);
-        push(self.phones.len() > 1, Field::SecondaryPhones);
-        push(self.username.is_some(), Field::Username);
-        push(self.first_name.is_some(), Field::FirstName);
-        push(self.last_name.is_some(), Field::LastName);
-        push(self.display_name.is_some(), Field::DisplayName);
-        push(self.image_url.is_some(), Field::ImageUrl);
-        push(self.password.is_some(), Field::Password);
-        push(self.totp_secret.is_some(), Field::TotpSecret);
-        push(!self.backup_codes.is_empty(), Field::BackupCodes);
-        push(!self.external_accounts.is_empty(), Field::ExternalAccounts);
-        push(has_metadata(&self.public_metadata), Field::PublicMetadata);
-        push(has_metadata(&self.private_metadata), Field::PrivateMetadata);
-        push(has_metadata(&self.unsafe_metadata), Field::UnsafeMetadata);
-        push(self.created_at.is_some(), Field::CreatedAt);
-        push(self.updated_at.is_some(), Field::UpdatedAt);
-        push(self.last_sign_in_at.is_some(), Field::LastSignInAt);
-        push(self.banned, Field::Banned);
-        push(self.locked, Field::Locked);
-        f
+        Field::ALL
+            .iter()
+            .copied()
+            .filter(|f| self.has(*f))
+            .collect()
     }
 }
 

@@ -45,10 +45,9 @@ pub enum Requirement {
 
 impl Requirement {
     pub fn check(&self, user: &User) -> Result<(), Reason> {
-        let present = |f: &Field| user.present_fields().contains(f);
         match self {
-            Requirement::Needs(field, reason) if !present(field) => Err(reason.clone()),
-            Requirement::Refuses(field, reason) if present(field) => Err(reason.clone()),
+            Requirement::Needs(field, reason) if !user.has(*field) => Err(reason.clone()),
+            Requirement::Refuses(field, reason) if user.has(*field) => Err(reason.clone()),
             _ => Ok(()),
         }
     }

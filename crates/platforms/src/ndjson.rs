@@ -142,38 +142,13 @@ impl NdjsonSink {
     }
 }
 
-const ALL_FIELDS: &[Field] = &[
-    Field::ExternalId,
-    Field::PrimaryEmail,
-    Field::SecondaryEmails,
-    Field::PrimaryPhone,
-    Field::SecondaryPhones,
-    Field::Username,
-    Field::FirstName,
-    Field::LastName,
-    Field::DisplayName,
-    Field::ImageUrl,
-    Field::Password,
-    Field::TotpSecret,
-    Field::BackupCodes,
-    Field::ExternalAccounts,
-    Field::PublicMetadata,
-    Field::PrivateMetadata,
-    Field::UnsafeMetadata,
-    Field::CreatedAt,
-    Field::UpdatedAt,
-    Field::LastSignInAt,
-    Field::Banned,
-    Field::Locked,
-];
-
 impl Sink for NdjsonSink {
     fn describe(&self) -> String {
         format!("ndjson:{}", self.path.display())
     }
     fn capabilities(&self) -> SinkCapabilities {
         SinkCapabilities {
-            holds: ALL_FIELDS.to_vec(),
+            holds: Field::ALL.to_vec(),
             password_target: "ndjson",
             requirements: Vec::new(),
         }
