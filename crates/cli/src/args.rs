@@ -94,6 +94,10 @@ pub struct SourceOptions {
     /// identified from each digest when absent.
     #[arg(long, value_name = "NAME", requires = "password_column")]
     pub hasher: Option<String>,
+    /// `clerk-api` source: the dashboard's CSV export, joined on user id to add password
+    /// digests, TOTP secrets and backup codes (the API never returns them).
+    #[arg(long, value_name = "clerk-csv:PATH")]
+    pub with_digests: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -102,12 +106,21 @@ pub struct Policy {
     /// the reason), or move them without a password (they reset it or sign in with OAuth).
     #[arg(long, value_enum, default_value_t = Unverifiable::Skip)]
     pub unverifiable: Unverifiable,
-    /// Users per batch (one transaction each in SQL targets).
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    pub batch_size: u32,
+    /// Users per batch (one transaction each in SQL targets; one journal commit each) [default:
+    /// 2000, or about one second of requests for an API target].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub batch_size: Option<u32>,
     /// Where generated two-factor backup codes are delivered (NDJSON, created 0600).
     #[arg(long, value_name = "FILE")]
     pub backup_codes_out: Option<PathBuf>,
+    /// API platforms (Clerk): the request budget, as REQUESTS/PERIOD (`1000/10s`). Default:
+    /// the platform's published limit for the key (Clerk: sk_live_ 1000/10s, sk_test_ 100/10s).
+    #[arg(long, value_name = "N/PERIOD", value_parser = parse_rate)]
+    pub rate: Option<authferry_platforms::remote::RateBudget>,
+}
+
+fn parse_rate(s: &str) -> Result<authferry_platforms::remote::RateBudget, String> {
+    s.parse()
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The conformance kit every sink passes (as vector's sinks pass its compliance harness):
 //! idempotent re-runs, partial batch failures, resume after a crash between the sink's commit
-//! and the journal's, and the engine end to end with a crash in the middle. HTTP sinks add
-//! their 429 behaviour to it when they exist.
+//! and the journal's, the engine end to end with a crash in the middle, and, for sinks behind
+//! a rate-limited API, a batch written while the target answers 429.
 //!
 //! Call [`check_sink`] from a platform's tests with a factory for fresh handles to one empty
 //! target and a function that counts the users stored in it.
@@ -20,6 +20,12 @@ pub struct Harness<'a> {
     /// The target refuses a second user with an email it already holds (databases of auth
     /// platforms do; a plain file does not), so the partial-batch check applies.
     pub unique_identifiers: bool,
+    /// The target keeps source ids as its own (SQL targets); otherwise it assigns ids (APIs).
+    pub keeps_ids: bool,
+    /// Rate-limited targets: `throttle(true)` makes the target answer 429 (with `Retry-After`)
+    /// to most requests, `throttle(false)` ends that; each returns the number of 429s the
+    /// target has answered so far.
+    pub throttle: Option<&'a dyn Fn(bool) -> u64>,
 }
 
 /// Users the kit writes: `kit-<i>@example.com`, a bcrypt digest, fixed timestamps.
@@ -60,7 +66,36 @@ pub fn check_sink(h: &Harness<'_>) {
         partial_batch(h);
     }
     resumed_batch(h);
+    if let Some(throttle) = h.throttle {
+        rate_limited_batch(h, throttle);
+    }
     engine_crash_resume(h);
+}
+
+/// A batch written while the target refuses most requests with 429: every record still
+/// arrives exactly once, and the target really did refuse some.
+fn rate_limited_batch(h: &Harness<'_>, throttle: &dyn Fn(bool) -> u64) {
+    let users: Vec<User> = (300..330).map(kit_user).collect();
+    let mut sink = (h.open)();
+    sink.prepare().expect("prepare");
+    let before = (h.count_users)();
+    let refused_before = throttle(true);
+    let out = write(sink.as_mut(), &users, false);
+    let refused_after = throttle(false);
+    assert!(
+        refused_after > refused_before,
+        "rate_limited_batch: the target answered no 429, so nothing was tested"
+    );
+    assert!(
+        out.iter()
+            .all(|o| matches!(o, WriteOutcome::Migrated { .. })),
+        "rate_limited_batch: {out:?}"
+    );
+    assert_eq!(
+        (h.count_users)(),
+        before + 30,
+        "rate_limited_batch: duplicates or losses"
+    );
 }
 
 /// The same batch twice: the second time nothing is written and every record is reported as
@@ -114,10 +149,13 @@ fn partial_batch(h: &Harness<'_>) {
                     ReasonCode::ExistsInTarget,
                     "partial_batch: {reason}"
                 );
+                // The existing user's id: kit user 0 or 1's own id where ids are kept.
                 assert!(
-                    target_id
-                        .as_deref()
-                        .is_some_and(|t| t.starts_with("kit_user_00000")),
+                    target_id.as_deref().is_some_and(|t| if h.keeps_ids {
+                        t.starts_with("kit_user_00000")
+                    } else {
+                        !t.is_empty()
+                    }),
                     "partial_batch: {target_id:?}"
                 );
             }

@@ -5,8 +5,8 @@ use crate::io::{ByteProgress, write_ndjson_line};
 use crate::journal::{Journal, JournalBatch, JournalError, Stored};
 use crate::model::{Field, User};
 use crate::outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
-use crate::report::{FormatCount, Mode, Problem, Summary};
-use crate::traits::{Sink, SinkCapabilities, SinkError, Source, WriteItem};
+use crate::report::{Estimate, FormatCount, Mode, Problem, Summary};
+use crate::traits::{Answer, Queued, Sink, SinkCapabilities, SinkError, Source};
 use crate::validate::{identifier_keys, validate};
 use authferry_hash::Support;
 use std::collections::HashMap;
@@ -72,13 +72,6 @@ pub enum EngineError {
     FailureLog(std::io::Error),
 }
 
-/// A record that passed every check and goes to the sink.
-struct Ready {
-    seq: u64,
-    user: User,
-    resumed: bool,
-}
-
 /// One record's final outcome, waiting for the next journal commit.
 struct Outcome {
     seq: u64,
@@ -142,12 +135,6 @@ impl Recorder<'_> {
     }
 }
 
-/// What the sink thread answers for one batch.
-enum SinkAnswer {
-    Written(Vec<WriteOutcome>),
-    Existing(Vec<Option<crate::traits::Existing>>),
-}
-
 /// Runs a migration (or a plan) to the end of the source. Per-record problems are outcomes in
 /// the summary; an `Err` means the run could not go on (the journal or the target failed) and
 /// everything acknowledged so far is in the journal.
@@ -189,36 +176,26 @@ pub fn run(
     // In-flight batches whose outcomes are recorded but not yet committed.
     let mut acknowledged: Vec<u64> = Vec::new();
 
+    // A remote target keeps several batches in flight; a plan asks one batch at a time.
+    let depth = match mode {
+        Mode::Migrate => sink.pipeline_depth().max(1),
+        Mode::Plan => 1,
+    };
+    let budget = sink.request_budget();
+
     let result: Result<(), EngineError> = std::thread::scope(|scope| {
-        let (to_sink, sink_rx) = std::sync::mpsc::sync_channel::<Vec<Ready>>(0);
-        let (sink_tx, from_sink) =
-            std::sync::mpsc::channel::<(Vec<Ready>, Result<SinkAnswer, SinkError>)>();
+        let (to_sink, sink_rx) = std::sync::mpsc::sync_channel::<Vec<Queued>>(0);
+        let (sink_tx, from_sink) = std::sync::mpsc::channel::<Answer>();
         let sink_ref: &mut dyn Sink = sink;
         let writer = scope.spawn(move || {
-            for ready in sink_rx {
-                let answer = if ready.is_empty() {
-                    Ok(SinkAnswer::Written(Vec::new()))
-                } else if mode == Mode::Migrate {
-                    let items: Vec<WriteItem<'_>> = ready
-                        .iter()
-                        .map(|r| WriteItem {
-                            user: &r.user,
-                            resumed: r.resumed,
-                        })
-                        .collect();
-                    sink_ref.write_batch(&items).map(SinkAnswer::Written)
-                } else {
-                    let users: Vec<&User> = ready.iter().map(|r| &r.user).collect();
-                    sink_ref.find_existing(&users).map(SinkAnswer::Existing)
-                };
-                let failed = answer.is_err();
-                if sink_tx.send((ready, answer)).is_err() || failed {
-                    break;
-                }
+            match mode {
+                Mode::Migrate => sink_ref.write_stream(sink_rx, sink_tx),
+                Mode::Plan => plan_stream(sink_ref, sink_rx, sink_tx),
             }
             sink_ref
         });
-        let mut in_sink: Option<u64> = None;
+        // First record numbers of the batches handed to the sink and not yet answered.
+        let mut in_sink: std::collections::VecDeque<u64> = Default::default();
 
         // Receives the sink's answer for the batch it holds and records the outcomes.
         let collect = |rec: &mut Recorder<'_>,
@@ -228,51 +205,31 @@ pub fn run(
             let (ready, answer) = from_sink
                 .recv()
                 .expect("the sink thread answers every batch");
-            match answer? {
-                SinkAnswer::Written(outcomes) => {
-                    assert_eq!(
-                        outcomes.len(),
-                        ready.len(),
-                        "the sink returned a wrong number of outcomes"
-                    );
-                    for (r, outcome) in ready.iter().zip(outcomes) {
-                        let sid = Some(r.user.source_id.as_str());
-                        match outcome {
-                            WriteOutcome::Migrated { target_id } => {
-                                rec.record(r.seq, sid, State::Migrated, None, Some(target_id))?
-                            }
-                            WriteOutcome::AlreadyPresent { target_id } => rec.record(
-                                r.seq,
-                                sid,
-                                State::AlreadyPresent,
-                                None,
-                                Some(target_id),
-                            )?,
-                            WriteOutcome::Skipped { reason, target_id } => {
-                                rec.record(r.seq, sid, State::Skipped, Some(reason), target_id)?
-                            }
-                            WriteOutcome::Failed { reason } => {
-                                rec.record(r.seq, sid, State::Failed, Some(reason), None)?
-                            }
-                        }
+            let outcomes = answer?;
+            assert_eq!(
+                outcomes.len(),
+                ready.len(),
+                "the sink returned a wrong number of outcomes"
+            );
+            for (r, outcome) in ready.iter().zip(outcomes) {
+                let sid = Some(r.user.source_id.as_str());
+                match outcome {
+                    // (A plan's "would migrate" has no target id yet.)
+                    WriteOutcome::Migrated { target_id } => rec.record(
+                        r.seq,
+                        sid,
+                        State::Migrated,
+                        None,
+                        Some(target_id).filter(|t| !t.is_empty()),
+                    )?,
+                    WriteOutcome::AlreadyPresent { target_id } => {
+                        rec.record(r.seq, sid, State::AlreadyPresent, None, Some(target_id))?
                     }
-                }
-                SinkAnswer::Existing(existing) => {
-                    for (r, ex) in ready.iter().zip(existing) {
-                        let sid = Some(r.user.source_id.as_str());
-                        match ex {
-                            None => rec.record(r.seq, sid, State::Migrated, None, None)?,
-                            Some(e) => {
-                                let reason = Reason::new(
-                                    ReasonCode::ExistsInTarget,
-                                    format!(
-                                        "{} already in the target as user {}",
-                                        e.identifier, e.target_id
-                                    ),
-                                );
-                                rec.record(r.seq, sid, State::Skipped, Some(reason), None)?
-                            }
-                        }
+                    WriteOutcome::Skipped { reason, target_id } => {
+                        rec.record(r.seq, sid, State::Skipped, Some(reason), target_id)?
+                    }
+                    WriteOutcome::Failed { reason } => {
+                        rec.record(r.seq, sid, State::Failed, Some(reason), None)?
                     }
                 }
             }
@@ -305,7 +262,7 @@ pub fn run(
                 let stored: HashMap<u64, Stored> =
                     journal.states(first, last)?.into_iter().collect();
 
-                let mut ready: Vec<Ready> = Vec::with_capacity(items.len());
+                let mut ready: Vec<Queued> = Vec::with_capacity(items.len());
                 let mut batch = journal.batch()?;
                 rec.flush_into(&mut batch)?;
                 for f in acknowledged.drain(..) {
@@ -372,26 +329,27 @@ pub fn run(
                         batch.forget(seq)?;
                     }
                     admitted.insert(seq, user.source_id.clone());
-                    ready.push(Ready { seq, user, resumed });
+                    ready.push(Queued { seq, user, resumed });
                 }
                 // (A plan writes to a throw-away journal, so it records the same way.)
                 batch.mark_inflight(first, last)?;
                 batch.commit()?;
 
-                // The sink finishes the previous batch while this one was prepared.
-                if let Some(f) = in_sink.take() {
+                // The sink finishes earlier batches while this one was prepared.
+                while in_sink.len() >= depth {
+                    let f = in_sink.pop_front().expect("non-empty");
                     collect(&mut rec, &mut acknowledged, f)?;
                     report_progress(observer, &rec, &progress, start);
                 }
                 to_sink
                     .send(ready)
                     .expect("the sink thread takes every batch");
-                in_sink = Some(first);
+                in_sink.push_back(first);
                 if stopped.is_some() {
                     break;
                 }
             }
-            if let Some(f) = in_sink.take() {
+            while let Some(f) = in_sink.pop_front() {
                 collect(&mut rec, &mut acknowledged, f)?;
                 report_progress(observer, &rec, &progress, start);
             }
@@ -422,6 +380,14 @@ pub fn run(
              they need a password reset or a trickle migration."
         ));
     }
+    if let (Mode::Plan, Some(b)) = (mode, budget) {
+        let requests = summary.counts.migrated as f64 * b.requests_per_user;
+        summary.estimate = Some(Estimate {
+            seconds: requests / b.per_second.max(f64::MIN_POSITIVE),
+            requests: requests.ceil() as u64,
+            budget: b.describe,
+        });
+    }
     if mode == Mode::Migrate {
         let notes = sink.finish()?;
         summary.notes.extend(notes);
@@ -431,6 +397,42 @@ pub fn run(
     }
     summary.elapsed_seconds = start.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// A plan's sink thread: asks the target which identifiers it already holds, one batch at a
+/// time, and answers in the shape of a write (`Migrated` = would be migrated).
+fn plan_stream(
+    sink: &mut dyn Sink,
+    batches: std::sync::mpsc::Receiver<Vec<Queued>>,
+    answers: std::sync::mpsc::Sender<Answer>,
+) {
+    for batch in batches {
+        let users: Vec<&User> = batch.iter().map(|q| &q.user).collect();
+        let result = sink.find_existing(&users).map(|existing| {
+            existing
+                .into_iter()
+                .map(|ex| match ex {
+                    None => WriteOutcome::Migrated {
+                        target_id: String::new(),
+                    },
+                    Some(e) => WriteOutcome::Skipped {
+                        reason: Reason::new(
+                            ReasonCode::ExistsInTarget,
+                            format!(
+                                "{} already in the target as user {}",
+                                e.identifier, e.target_id
+                            ),
+                        ),
+                        target_id: None,
+                    },
+                })
+                .collect()
+        });
+        let failed = result.is_err();
+        if answers.send((batch, result)).is_err() || failed {
+            break;
+        }
+    }
 }
 
 fn report_progress(

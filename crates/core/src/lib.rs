@@ -21,5 +21,8 @@ pub use model::{
     EmailAddress, ExternalAccount, Field, PasswordCredential, PhoneNumber, Secret, Timestamp, User,
 };
 pub use outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
-pub use report::{Counts, Mode, Summary};
-pub use traits::{Existing, Requirement, Sink, SinkCapabilities, SinkError, Source, WriteItem};
+pub use report::{Counts, Estimate, Mode, Summary, human_duration};
+pub use traits::{
+    Answer, Existing, Queued, RequestBudget, Requirement, Sink, SinkCapabilities, SinkError,
+    Source, WriteItem,
+};

@@ -56,6 +56,24 @@ impl Problem {
     }
 }
 
+/// The duration a plan expects at a remote target's request budget.
+#[derive(Clone, Debug, Serialize)]
+pub struct Estimate {
+    pub seconds: f64,
+    pub requests: u64,
+    pub budget: String,
+}
+
+/// `3 h 05 min`, `4 min 10 s`, `12 s`: a duration for people.
+pub fn human_duration(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -80,6 +98,9 @@ pub struct Summary {
     pub problems: Vec<Problem>,
     pub notes: Vec<String>,
     pub elapsed_seconds: f64,
+    /// A plan against a rate-limited target: how long the move takes at its request budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<Estimate>,
     /// Set when the run stopped before the end of the source (a fatal source or target error).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aborted: Option<String>,
@@ -99,6 +120,7 @@ impl Summary {
             problems: Vec::new(),
             notes: Vec::new(),
             elapsed_seconds: 0.0,
+            estimate: None,
             aborted: None,
         }
     }
@@ -173,6 +195,15 @@ impl fmt::Display for Summary {
                     p.reason
                 )?;
             }
+        }
+        if let Some(e) = &self.estimate {
+            writeln!(
+                f,
+                "Estimated duration at the target's budget ({}): {} for {} requests.",
+                e.budget,
+                human_duration(e.seconds),
+                e.requests
+            )?;
         }
         for n in &self.notes {
             writeln!(f, "Note: {n}")?;

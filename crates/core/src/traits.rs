@@ -5,6 +5,7 @@ use crate::io::ByteProgress;
 use crate::model::{Field, User};
 use crate::outcome::{Reason, RecordError, WriteOutcome};
 use std::fmt;
+use std::sync::mpsc::{Receiver, Sender};
 
 /// A stream of users read from an export or a live platform, in a stable order: the engine
 /// numbers records by position, and resuming relies on the same file giving the same order.
@@ -74,6 +75,30 @@ pub struct WriteItem<'a> {
     pub resumed: bool,
 }
 
+/// A record handed to [`Sink::write_stream`]: owned, so that a sink may keep several batches
+/// in flight. `seq` is the record's number in the source.
+#[derive(Debug)]
+pub struct Queued {
+    pub seq: u64,
+    pub user: User,
+    /// As [`WriteItem::resumed`].
+    pub resumed: bool,
+}
+
+/// One batch and the sink's answer for it, as [`Sink::write_stream`] sends them back.
+pub type Answer = (Vec<Queued>, Result<Vec<WriteOutcome>, SinkError>);
+
+/// The request budget of a remote target, for the plan's duration estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestBudget {
+    /// Requests per second the sink will send at most.
+    pub per_second: f64,
+    /// Requests one migrated user costs when nothing goes wrong.
+    pub requests_per_user: f64,
+    /// How people know this budget (`1000 requests / 10 s, from the sk_live_ key`).
+    pub describe: String,
+}
+
 /// A target. `write_batch` must be idempotent per record (keyed by the record's id in the
 /// target), because the engine re-sends a batch whose outcome a crash left unknown.
 pub trait Sink: Send {
@@ -95,6 +120,44 @@ pub trait Sink: Send {
     /// Writes the batch (in one transaction where the target has them) and returns one
     /// outcome per item, in order. An `Err` means nothing of the batch is known written.
     fn write_batch(&mut self, batch: &[WriteItem<'_>]) -> Result<Vec<WriteOutcome>, SinkError>;
+    /// How many batches the engine may hand to [`Sink::write_stream`] before the first is
+    /// answered. A remote API target keeps several in flight so that its workers never wait
+    /// for a batch's slowest request; 1 for targets that write a batch in one transaction.
+    fn pipeline_depth(&self) -> usize {
+        1
+    }
+    /// The batch size this target works best with, when the person did not choose one.
+    fn preferred_batch_size(&self) -> Option<usize> {
+        None
+    }
+    /// The request budget of a rate-limited target (the plan shows the duration it implies).
+    fn request_budget(&self) -> Option<RequestBudget> {
+        None
+    }
+    /// Writes every batch received until `batches` closes, answering each on `answers` in the
+    /// order received, and stops after the first `Err` answer. The default writes one batch at
+    /// a time with [`Sink::write_batch`]; a sink with [`Sink::pipeline_depth`] above 1
+    /// overrides it to overlap batches.
+    fn write_stream(&mut self, batches: Receiver<Vec<Queued>>, answers: Sender<Answer>) {
+        for batch in batches {
+            let result = if batch.is_empty() {
+                Ok(Vec::new())
+            } else {
+                let items: Vec<WriteItem<'_>> = batch
+                    .iter()
+                    .map(|q| WriteItem {
+                        user: &q.user,
+                        resumed: q.resumed,
+                    })
+                    .collect();
+                self.write_batch(&items)
+            };
+            let failed = result.is_err();
+            if answers.send((batch, result)).is_err() || failed {
+                break;
+            }
+        }
+    }
     /// After the last batch: notes for the person running the migration.
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {
         Ok(Vec::new())

@@ -6,6 +6,8 @@ pub mod authjs;
 pub mod better_auth;
 pub mod clerk;
 pub mod ndjson;
+pub mod openapi;
+pub mod remote;
 pub mod synthetic;
 
 use authferry_core::{Sink, Source};
@@ -18,6 +20,8 @@ pub struct SinkEnv {
     pub better_auth_secret: Option<String>,
     /// Where generated backup codes are delivered (NDJSON, 0600).
     pub backup_codes_out: Option<PathBuf>,
+    /// `CLERK_SECRET_KEY`, `CLERK_API_URL`, `--rate`: for `--to clerk` and `--from clerk-api`.
+    pub clerk: clerk::ClerkSettings,
 }
 
 impl std::fmt::Debug for SinkEnv {
@@ -28,6 +32,7 @@ impl std::fmt::Debug for SinkEnv {
                 &self.better_auth_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("backup_codes_out", &self.backup_codes_out)
+            .field("clerk", &self.clerk)
             .finish()
     }
 }
@@ -65,6 +70,10 @@ pub const SOURCE_KINDS: &[(&str, &str)] = &[
         "an Auth.js (NextAuth) SQLite database (opened read-only)",
     ),
     (
+        "clerk-api",
+        "every user of a Clerk instance through the Backend API (CLERK_SECRET_KEY, CLERK_API_URL; --with-digests clerk-csv:PATH adds passwords and TOTP secrets)",
+    ),
+    (
         "clerk-csv:PATH",
         "Clerk dashboard \"export users\" CSV (both header layouts)",
     ),
@@ -92,6 +101,10 @@ pub const SINK_KINDS: &[(&str, &str)] = &[
         "a Better Auth PostgreSQL database",
     ),
     (
+        "clerk",
+        "a Clerk instance through the Backend API (CLERK_SECRET_KEY, CLERK_API_URL, --rate)",
+    ),
+    (
         "ndjson:PATH",
         "authferry's canonical NDJSON interchange format (file created 0600)",
     ),
@@ -113,6 +126,10 @@ fn split_spec(spec: &str) -> Option<(&str, &str)> {
 /// checked for usage errors before anything is touched).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceSpec {
+    /// `clerk-api`, optionally with `--with-digests clerk-csv:PATH`.
+    ClerkApi {
+        digests: Option<PathBuf>,
+    },
     ClerkCsv(PathBuf),
     ClerkJson(PathBuf),
     ClerkUsersJson(PathBuf),
@@ -170,6 +187,9 @@ impl SourceSpec {
                 kinds_help(SOURCE_KINDS)
             ))
         };
+        if spec == "clerk-api" {
+            return Ok(SourceSpec::ClerkApi { digests: None });
+        }
         let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
         let path = PathBuf::from(rest);
         Ok(match kind {
@@ -205,6 +225,38 @@ impl SourceSpec {
         })
     }
 
+    /// Adds `--with-digests clerk-csv:PATH`, which only a `clerk-api` source takes.
+    pub fn with_digests(self, digests: Option<&str>) -> Result<SourceSpec, SpecError> {
+        let Some(d) = digests else { return Ok(self) };
+        let path = d
+            .strip_prefix("clerk-csv:")
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| {
+                SpecError::Usage(format!(
+                    "--with-digests `{d}` must be `clerk-csv:PATH` (the dashboard export)"
+                ))
+            })?;
+        match self {
+            SourceSpec::ClerkApi { .. } => Ok(SourceSpec::ClerkApi {
+                digests: Some(PathBuf::from(path)),
+            }),
+            _ => Err(SpecError::Usage(
+                "--with-digests applies to a `clerk-api` source only".into(),
+            )),
+        }
+    }
+
+    /// Opens the source; `clerk` settings are read by the `clerk-api` source only.
+    pub fn open_with(&self, clerk: &clerk::ClerkSettings) -> Result<Box<dyn Source>, SpecError> {
+        if let SourceSpec::ClerkApi { digests } = self {
+            let api = clerk::ClerkApi::new(clerk).map_err(|e| SpecError::open("clerk-api", e))?;
+            return clerk::ClerkApiSource::open(api, digests.as_deref())
+                .map(|s| Box::new(s) as Box<dyn Source>)
+                .map_err(|e| SpecError::open("clerk-api", e));
+        }
+        self.open()
+    }
+
     pub fn open(&self) -> Result<Box<dyn Source>, SpecError> {
         if let SourceSpec::Authjs { database, options } = self {
             let label = match database {
@@ -235,6 +287,11 @@ impl SourceSpec {
                 ndjson::NdjsonSource::open(p).map(|s| Box::new(s) as Box<dyn Source>),
             ),
             SourceSpec::Authjs { .. } => unreachable!("opened above"),
+            SourceSpec::ClerkApi { .. } => {
+                return Err(SpecError::Usage(
+                    "the clerk-api source needs its settings: open it with open_with".into(),
+                ));
+            }
         };
         opened.map_err(|e| SpecError::open(&path.display().to_string(), e))
     }
@@ -243,6 +300,7 @@ impl SourceSpec {
 /// A `--to` spec, parsed and checked but not opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SinkSpec {
+    Clerk,
     BetterAuthSqlite(PathBuf),
     BetterAuthPostgres(String),
     Ndjson(PathBuf),
@@ -257,6 +315,9 @@ impl SinkSpec {
                 kinds_help(SINK_KINDS)
             ))
         };
+        if spec == "clerk" {
+            return Ok(SinkSpec::Clerk);
+        }
         let (kind, rest) = split_spec(spec).ok_or_else(usage)?;
         Ok(match kind {
             "better-auth" => {
@@ -289,6 +350,9 @@ impl SinkSpec {
             better_auth::BetterAuthSink::open(target, opts).map(|s| Box::new(s) as Box<dyn Sink>)
         };
         match self {
+            SinkSpec::Clerk => clerk::ClerkApi::new(&env.clerk)
+                .map(|api| Box::new(clerk::ClerkSink::new(api)) as Box<dyn Sink>)
+                .map_err(|e| SpecError::open("clerk", e)),
             SinkSpec::BetterAuthSqlite(p) => {
                 better_auth(better_auth::BetterAuthTarget::Sqlite(p.clone()))
                     .map_err(|e| SpecError::open(&format!("better-auth:sqlite:{}", p.display()), e))

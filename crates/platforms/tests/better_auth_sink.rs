@@ -1491,6 +1491,8 @@ fn passes_the_sink_conformance_kit(db: Db) {
         open: &open,
         count_users: &count,
         unique_identifiers: true,
+        keeps_ids: true,
+        throttle: None,
     });
 }
 both!(passes_the_sink_conformance_kit);

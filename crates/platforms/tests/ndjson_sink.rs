@@ -17,6 +17,8 @@ fn ndjson_sink_conformance() {
         open: &open,
         count_users: &count,
         unique_identifiers: false,
+        keeps_ids: true,
+        throttle: None,
     });
     #[cfg(unix)]
     {

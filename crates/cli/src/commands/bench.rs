@@ -29,6 +29,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let env = SinkEnv {
         better_auth_secret: Some("authferry-bench-secret-not-for-production".into()),
         backup_codes_out: Some(dir.join("backup-codes.ndjson")),
+        ..Default::default()
     };
     let source = open_source(&from)?;
     let mut sink = open_sink(&a.to, &env)?;

@@ -4,7 +4,9 @@ use crate::UsageError;
 use crate::args::{Endpoints, MigrateArgs, PlanArgs, Policy, SourceOptions, Unverifiable};
 use crate::progress::ProgressDisplay;
 use anyhow::Context;
+use authferry_core::Secret;
 use authferry_core::{Journal, Mode, RunOptions, Summary, UnverifiablePolicy};
+use authferry_platforms::clerk::ClerkSettings;
 use authferry_platforms::{SinkEnv, SinkSpec, SourceSpec, SpecError, redact_spec};
 use std::io::Write;
 use std::path::PathBuf;
@@ -84,6 +86,15 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     let env = SinkEnv {
         better_auth_secret: better_auth_secret(),
         backup_codes_out: plan.policy.backup_codes_out.clone(),
+        clerk: ClerkSettings {
+            secret_key: std::env::var("CLERK_SECRET_KEY")
+                .ok()
+                .filter(|k| !k.is_empty())
+                .map(Secret::new),
+            api_url: std::env::var("CLERK_API_URL").ok(),
+            rate: plan.policy.rate,
+            timeout: None,
+        },
     };
     // Both specs are checked before either is opened: a typo in `--to` is a usage error even
     // when `--from` names a missing file.
@@ -94,9 +105,10 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
                 plan.source_options.hasher.as_deref(),
             )
         })
+        .and_then(|s| s.with_digests(plan.source_options.with_digests.as_deref()))
         .map_err(spec_error)?;
     let sink_spec = SinkSpec::parse(&plan.to).map_err(spec_error)?;
-    let source = source_spec.open().map_err(spec_error)?;
+    let source = source_spec.open_with(&env.clerk).map_err(spec_error)?;
     let mut sink = sink_spec.open(&env).map_err(spec_error)?;
     let mut journal = match &plan.journal {
         Some(path) => Journal::open(path, &redact_spec(&plan.from), &redact_spec(&plan.to))?,
@@ -111,7 +123,12 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     };
     let opts = RunOptions {
         mode: plan.mode,
-        batch_size: plan.policy.batch_size as usize,
+        batch_size: plan
+            .policy
+            .batch_size
+            .map(|b| b as usize)
+            .or(sink.preferred_batch_size())
+            .unwrap_or(2000),
         unverifiable: match plan.policy.unverifiable {
             Unverifiable::Skip => UnverifiablePolicy::Skip,
             Unverifiable::NoPassword => UnverifiablePolicy::NoPassword,

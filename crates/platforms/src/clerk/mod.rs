@@ -7,15 +7,29 @@
 //! * [`ClerkUsersJsonSource`] (`clerk-users-json:PATH`): the `users.json` that Clerk's migration
 //!   script imports, which people also use as a hand-made interchange file.
 //!
-//! All three stream: memory stays bounded by one record whatever the export's size.
+//! * [`ClerkApiSource`] (`clerk-api`): every user of a live instance through the Backend API,
+//!   optionally joined with a dashboard CSV for password digests and TOTP secrets.
+//!
+//! And Clerk as a target: [`ClerkSink`] (`--to clerk`) creates users through the Backend API.
+//!
+//! All sources stream: memory stays bounded by one record (or one API page) whatever the
+//! export's size.
 
+mod api;
 mod api_json;
+mod api_source;
 mod csv;
 mod json_fields;
+mod sink;
 mod users_json;
 
+pub use api::{
+    ApiError, ClerkApi, ClerkError, ClerkSettings, DEFAULT_API_URL, LIVE_BUDGET, TEST_BUDGET,
+};
 pub use api_json::ClerkApiJsonSource;
+pub use api_source::ClerkApiSource;
 pub use csv::{ClerkCsvLayout, ClerkCsvSource};
+pub use sink::{ClerkSink, create_user_body};
 pub use users_json::ClerkUsersJsonSource;
 
 use authferry_core::{EmailAddress, PhoneNumber, RecordError, Source, Timestamp, User};

@@ -1,0 +1,735 @@
+//! `--to clerk`: users created through Clerk's Backend API, one `POST /v1/users` each, at the
+//! instance's published rate limit, exactly once.
+//!
+//! * Every body is built from the canonical user as the published spec's CreateUser schema
+//!   defines it and checked against that schema (embedded, extracted from the spec by
+//!   `scripts/extract-clerk-schema`) before it is sent; a body that does not fit fails its
+//!   record and is never sent.
+//! * Workers share one limiter (see [`crate::remote`]); a 429 pauses all of them for its
+//!   `Retry-After`. 5xx, timeouts and resets are retried with jittered exponential backoff.
+//! * Exactly once: `external_id` is the record's source id. A request whose outcome is unknown
+//!   (a timeout, a reset after sending, a 5xx that may have come after the user was stored)
+//!   is resolved by `GET /v1/users?external_id=…` before any retry, and so is every record a
+//!   crash left in flight (the journal marks them `resumed`), in one lookup per 50 records.
+//!   A `form_identifier_exists` refusal is resolved the same way: the user holding the
+//!   identifier is this record when it carries this record's external id.
+//! * Batches overlap ([`Sink::pipeline_depth`]): workers take the next batch's records while a
+//!   slow request of the previous one is still out, so the budget is used to the end.
+
+use super::api::{
+    ApiError, Attempt, ClerkApi, ClerkError, MAX_RATE_LIMITED, fatal_message, is_fatal,
+};
+use authferry_core::{
+    Answer, Existing, Field, Queued, Reason, ReasonCode, RequestBudget, Sink, SinkCapabilities,
+    SinkError, User, WriteItem, WriteOutcome,
+};
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// CreateUser's request body schema, from Clerk's published Backend API spec (2026-05-12).
+const CREATE_USER_SCHEMA: &str = include_str!("create_user.schema.json");
+
+fn create_user_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| serde_json::from_str(CREATE_USER_SCHEMA).expect("embedded schema is JSON"))
+}
+
+/// What Clerk's CreateUser can hold of a canonical user. Not here: OAuth links (Clerk links
+/// them again on the user's first OAuth sign-in with the same verified email), image URLs,
+/// display names, update and last-sign-in times, and the source's own external id (the
+/// record's source id takes its place, for exactly-once and foreign keys).
+const HOLDS: &[Field] = &[
+    Field::PrimaryEmail,
+    Field::SecondaryEmails,
+    Field::PrimaryPhone,
+    Field::SecondaryPhones,
+    Field::Username,
+    Field::FirstName,
+    Field::LastName,
+    Field::Password,
+    Field::TotpSecret,
+    Field::BackupCodes,
+    Field::PublicMetadata,
+    Field::PrivateMetadata,
+    Field::UnsafeMetadata,
+    Field::CreatedAt,
+    Field::Banned,
+    Field::Locked,
+];
+
+pub struct ClerkSink {
+    api: Arc<ClerkApi>,
+    workers: usize,
+}
+
+impl ClerkSink {
+    pub fn new(api: ClerkApi) -> Self {
+        // Enough requests in flight to keep the budget busy through slow answers (Clerk
+        // answers in ~100-300 ms; a slow one takes seconds), bounded so a small budget does
+        // not open a crowd of idle connections.
+        let workers = (api.limiter().per_second() as usize).clamp(16, 64);
+        ClerkSink {
+            api: Arc::new(api),
+            workers,
+        }
+    }
+}
+
+/// The CreateUser body for `user`. `Err` names the field Clerk cannot take as it is.
+pub fn create_user_body(user: &User) -> Result<Value, Reason> {
+    let mut b = Map::new();
+    b.insert("external_id".into(), json!(user.source_id));
+    // Primary first: Clerk makes the first address the primary one.
+    let mut emails: Vec<_> = user.emails.iter().collect();
+    emails.sort_by_key(|e| !std::ptr::eq(*e, user.primary_email().expect("non-empty")));
+    if !emails.is_empty() {
+        b.insert(
+            "email_address".into(),
+            json!(emails.iter().map(|e| &e.address).collect::<Vec<_>>()),
+        );
+        // Unverified addresses stay unverified: "reserved" is Clerk's usable-but-unverified state.
+        if emails.iter().any(|e| !e.verified) {
+            let status: Vec<&str> = emails
+                .iter()
+                .map(|e| if e.verified { "verified" } else { "reserved" })
+                .collect();
+            b.insert("email_address_identification_status".into(), json!(status));
+        }
+    }
+    let mut phones: Vec<_> = user.phones.iter().collect();
+    phones.sort_by_key(|p| !std::ptr::eq(*p, user.primary_phone().expect("non-empty")));
+    if !phones.is_empty() {
+        b.insert(
+            "phone_number".into(),
+            json!(phones.iter().map(|p| &p.number).collect::<Vec<_>>()),
+        );
+        if phones.iter().any(|p| !p.verified) {
+            let status: Vec<&str> = phones
+                .iter()
+                .map(|p| if p.verified { "verified" } else { "reserved" })
+                .collect();
+            b.insert("phone_number_identification_status".into(), json!(status));
+        }
+    }
+    for (key, value) in [
+        ("username", &user.username),
+        ("first_name", &user.first_name),
+        ("last_name", &user.last_name),
+    ] {
+        if let Some(v) = value {
+            b.insert(key.into(), json!(v));
+        }
+    }
+    match &user.password {
+        Some(pw) => {
+            let params = authferry_hash::ExtParams::from_json(&pw.params).unwrap_or_default();
+            let hasher =
+                authferry_hash::identify_with(pw.digest.expose(), pw.hasher.as_deref(), &params)
+                    .ok()
+                    .and_then(|id| id.format.clerk_hasher())
+                    .ok_or_else(|| {
+                        Reason::new(
+                            ReasonCode::UnverifiableHash,
+                            "field `password`: Clerk has no password_hasher for this digest"
+                                .to_string(),
+                        )
+                    })?;
+            b.insert("password_digest".into(), json!(pw.digest.expose()));
+            b.insert("password_hasher".into(), json!(hasher));
+        }
+        None => {
+            b.insert("skip_password_requirement".into(), json!(true));
+        }
+    }
+    if let Some(t) = &user.totp_secret {
+        b.insert("totp_secret".into(), json!(t.expose()));
+    }
+    if !user.backup_codes.is_empty() {
+        b.insert(
+            "backup_codes".into(),
+            json!(
+                user.backup_codes
+                    .iter()
+                    .map(|c| c.expose())
+                    .collect::<Vec<_>>()
+            ),
+        );
+    }
+    for (key, value) in [
+        ("public_metadata", &user.public_metadata),
+        ("private_metadata", &user.private_metadata),
+        ("unsafe_metadata", &user.unsafe_metadata),
+    ] {
+        if let Some(v) = value.as_ref().filter(|v| !v.is_null()) {
+            b.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(c) = user.created_at {
+        b.insert("created_at".into(), json!(c.to_rfc3339()));
+    }
+    if user.banned {
+        b.insert("banned".into(), json!(true));
+    }
+    if user.locked {
+        b.insert("locked".into(), json!(true));
+    }
+    let body = Value::Object(b);
+    crate::openapi::validate(&body, create_user_schema()).map_err(|why| {
+        Reason::new(
+            ReasonCode::InvalidField,
+            format!("{why} (Clerk's CreateUser schema); not sent"),
+        )
+    })?;
+    Ok(body)
+}
+
+/// One record's request, ready to send. Holds the body (digests, secrets): never printed.
+struct Job {
+    batch: u64,
+    index: usize,
+    external_id: String,
+    body: Vec<u8>,
+    /// The identifiers a `form_identifier_exists` may be about.
+    emails: Vec<String>,
+    phones: Vec<String>,
+    username: Option<String>,
+    /// An earlier attempt (before a crash) may have stored the user already.
+    resumed: bool,
+}
+
+impl Job {
+    fn new(batch: u64, index: usize, user: &User, body: &Value, resumed: bool) -> Self {
+        Job {
+            batch,
+            index,
+            external_id: user.source_id.clone(),
+            body: serde_json::to_vec(body).expect("a JSON value serialises"),
+            emails: user.emails.iter().map(|e| e.address.clone()).collect(),
+            phones: user.phones.iter().map(|p| p.number.clone()).collect(),
+            username: user.username.clone(),
+            resumed,
+        }
+    }
+}
+
+/// The id of the Clerk user whose `external_id` is `external_id`, if there is one.
+fn find_own(api: &ClerkApi, external_id: &str) -> Result<Option<String>, ApiError> {
+    Ok(api
+        .users_where("external_id", &[external_id])?
+        .iter()
+        .find(|u| u.get("external_id").and_then(Value::as_str) == Some(external_id))
+        .and_then(|u| u.get("id").and_then(Value::as_str).map(str::to_owned)))
+}
+
+fn failed(message: String) -> WriteOutcome {
+    WriteOutcome::Failed {
+        reason: Reason::new(ReasonCode::TargetRejected, message),
+    }
+}
+
+/// Sends one record until Clerk gives a final answer. `Err` only for what stops the run.
+fn deliver(api: &ClerkApi, job: &Job) -> Result<WriteOutcome, SinkError> {
+    let to_sink_error = |e: ApiError| match e {
+        ApiError::Fatal(m) => Err(SinkError::Backend(m)),
+        ApiError::Failed(m) => Ok(failed(format!(
+            "could not tell whether Clerk stored the user ({m}); re-run to resolve it"
+        ))),
+    };
+    // Whether the user may already be in Clerk because of this record: a crash left it in
+    // flight, or an answer was lost.
+    let mut unknown = job.resumed;
+    let mut sent_this_run = false;
+    let mut failures = 0u32;
+    let mut limited = 0u32;
+    loop {
+        if unknown {
+            match find_own(api, &job.external_id) {
+                Ok(Some(id)) => return Ok(WriteOutcome::Migrated { target_id: id }),
+                Ok(None) => unknown = false,
+                Err(e) => return to_sink_error(e),
+            }
+        }
+        let last = match api.attempt("POST", "/v1/users", Some(&job.body)) {
+            Attempt::Reply {
+                status: 200, body, ..
+            } => {
+                return Ok(match serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
+                {
+                    Some(id) => WriteOutcome::Migrated { target_id: id },
+                    // Stored, but without an id we cannot record it; the lookup finds it.
+                    None => match find_own(api, &job.external_id) {
+                        Ok(Some(id)) => WriteOutcome::Migrated { target_id: id },
+                        Ok(None) => failed("Clerk answered 200 without a user id, and no user carries this record's external id".into()),
+                        Err(e) => return to_sink_error(e),
+                    },
+                });
+            }
+            Attempt::Reply {
+                status: 429,
+                retry_after,
+                ..
+            } => {
+                limited += 1;
+                if limited > MAX_RATE_LIMITED {
+                    return Ok(failed(format!(
+                        "still rate limited (429) after {MAX_RATE_LIMITED} waits"
+                    )));
+                }
+                api.rate_limited(retry_after.as_deref());
+                continue;
+            }
+            Attempt::Reply { status, .. } if status >= 500 => {
+                // Clerk may have stored the user before failing.
+                unknown = true;
+                sent_this_run = true;
+                format!("HTTP {status}")
+            }
+            Attempt::Reply { status, body, .. } => {
+                let errors = ClerkError::parse(status, &body);
+                let text = errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                if is_fatal(status) {
+                    return Err(SinkError::Backend(fatal_message(status, &text)));
+                }
+                if let Some(e) = errors.iter().find(|e| e.code == "form_identifier_exists") {
+                    match resolve_conflict(
+                        api,
+                        job,
+                        e.param.as_deref(),
+                        sent_this_run || job.resumed,
+                    ) {
+                        Ok(Some(outcome)) => return Ok(outcome),
+                        // The holder is gone again (deleted meanwhile): try once more.
+                        Ok(None) => format!("HTTP {status} {text}"),
+                        Err(e) => return to_sink_error(e),
+                    }
+                } else {
+                    return Ok(failed(format!(
+                        "Clerk refused the user (HTTP {status}): {text}"
+                    )));
+                }
+            }
+            Attempt::NotSent(m) => m,
+            Attempt::Unknown(m) => {
+                unknown = true;
+                sent_this_run = true;
+                m
+            }
+        };
+        failures += 1;
+        if failures >= api.backoff.max_attempts {
+            if unknown {
+                // The last attempt may still have stored the user: look once more.
+                match find_own(api, &job.external_id) {
+                    Ok(Some(id)) => return Ok(WriteOutcome::Migrated { target_id: id }),
+                    Ok(None) => {}
+                    Err(e) => return to_sink_error(e),
+                }
+            }
+            return Ok(failed(format!(
+                "gave up after {failures} attempts; last: {last}"
+            )));
+        }
+        std::thread::sleep(api.backoff.delay(failures));
+    }
+}
+
+/// After `form_identifier_exists`: the user holding the identifier is this record when it
+/// carries this record's external id (stored by a lost attempt of this run, a crashed run, or
+/// an earlier run whose journal is gone); any other holder makes this record a skip. `None`
+/// when no holder can be found.
+fn resolve_conflict(
+    api: &ClerkApi,
+    job: &Job,
+    param: Option<&str>,
+    ours_this_run: bool,
+) -> Result<Option<WriteOutcome>, ApiError> {
+    let lowered: Vec<String> = job.emails.iter().map(|e| e.to_lowercase()).collect();
+    let mut emails: Vec<&str> = job.emails.iter().map(String::as_str).collect();
+    emails.extend(
+        lowered
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !job.emails.iter().any(|e| e == l)),
+    );
+    let phones: Vec<&str> = job.phones.iter().map(String::as_str).collect();
+    let username: Vec<&str> = job.username.iter().map(String::as_str).collect();
+    let own = [job.external_id.as_str()];
+    let all: [(&str, &[&str]); 4] = [
+        ("external_id", &own),
+        ("email_address", &emails),
+        ("phone_number", &phones),
+        ("username", &username),
+    ];
+    // The parameter Clerk named first, then the others.
+    let order = all
+        .iter()
+        .filter(|(p, _)| Some(*p) == param)
+        .chain(all.iter().filter(|(p, _)| Some(*p) != param));
+    for (p, values) in order {
+        if values.is_empty() {
+            continue;
+        }
+        let Some(holder) = api.users_where(p, values)?.into_iter().next() else {
+            continue;
+        };
+        let id = holder
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if holder.get("external_id").and_then(Value::as_str) == Some(job.external_id.as_str()) {
+            return Ok(Some(if ours_this_run {
+                WriteOutcome::Migrated { target_id: id }
+            } else {
+                WriteOutcome::AlreadyPresent { target_id: id }
+            }));
+        }
+        return Ok(Some(WriteOutcome::Skipped {
+            reason: Reason::new(
+                ReasonCode::ExistsInTarget,
+                format!("{p} already in Clerk as user {id}"),
+            ),
+            target_id: Some(id),
+        }));
+    }
+    Ok(None)
+}
+
+/// The identifiers a Clerk user object holds, as `find_existing` compares them (emails and
+/// usernames lower-cased: Clerk treats them case-insensitively).
+fn held_identifiers(u: &Value) -> Vec<(&'static str, String)> {
+    let mut keys = Vec::new();
+    if let Some(ext) = u.get("external_id").and_then(Value::as_str) {
+        keys.push(("external_id", ext.to_string()));
+    }
+    let list = |field: &str, inner: &str| -> Vec<String> {
+        u.get(field)
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.get(inner).and_then(Value::as_str).map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for e in list("email_addresses", "email_address") {
+        keys.push(("email_address", e.to_lowercase()));
+    }
+    for p in list("phone_numbers", "phone_number") {
+        keys.push(("phone_number", p));
+    }
+    if let Some(n) = u.get("username").and_then(Value::as_str) {
+        keys.push(("username", n.to_lowercase()));
+    }
+    keys
+}
+
+/// Batches handed over and not yet answered, in order.
+struct Inflight {
+    slots: VecDeque<Slot>,
+    fatal: Option<SinkError>,
+}
+
+struct Slot {
+    id: u64,
+    items: Vec<Queued>,
+    outcomes: Vec<Option<WriteOutcome>>,
+    remaining: usize,
+}
+
+impl Inflight {
+    fn set(&mut self, batch: u64, index: usize, outcome: WriteOutcome) {
+        if let Some(slot) = self.slots.iter_mut().find(|s| s.id == batch) {
+            if slot.outcomes[index].replace(outcome).is_none() {
+                slot.remaining -= 1;
+            }
+        }
+    }
+
+    /// Answers every finished batch at the front, in order; after a fatal error, answers the
+    /// front batch with it and drops the rest (their records stay in flight in the journal).
+    fn flush(&mut self, answers: &Sender<Answer>) {
+        if let Some(e) = self.fatal.take() {
+            if let Some(slot) = self.slots.pop_front() {
+                let _ = answers.send((slot.items, Err(e)));
+            }
+            self.slots.clear();
+            self.fatal = Some(SinkError::Backend("stopped after an earlier error".into()));
+            return;
+        }
+        while self.slots.front().is_some_and(|s| s.remaining == 0) {
+            let slot = self.slots.pop_front().expect("checked");
+            let outcomes = slot
+                .outcomes
+                .into_iter()
+                .map(|o| o.expect("all set"))
+                .collect();
+            let _ = answers.send((slot.items, Ok(outcomes)));
+        }
+    }
+}
+
+impl Sink for ClerkSink {
+    fn describe(&self) -> String {
+        format!("Clerk Backend API at {}", self.api.base_url())
+    }
+
+    fn capabilities(&self) -> SinkCapabilities {
+        SinkCapabilities {
+            holds: HOLDS.to_vec(),
+            password_target: "clerk",
+            requirements: Vec::new(),
+        }
+    }
+
+    fn prepare(&mut self) -> Result<(), SinkError> {
+        // One cheap read: a wrong key or URL stops the run before any record is sent.
+        self.api
+            .get_json("/v1/users?limit=1")
+            .map(|_| ())
+            .map_err(|e| SinkError::Connect(e.to_string()))
+    }
+
+    fn find_existing(&mut self, users: &[&User]) -> Result<Vec<Option<Existing>>, SinkError> {
+        let mut holders: HashMap<(&'static str, String), (String, Option<String>)> = HashMap::new();
+        let lists: [(&'static str, Vec<String>); 4] = [
+            (
+                "external_id",
+                users.iter().map(|u| u.source_id.clone()).collect(),
+            ),
+            (
+                "email_address",
+                users
+                    .iter()
+                    .flat_map(|u| u.emails.iter().map(|e| e.address.to_lowercase()))
+                    .collect(),
+            ),
+            (
+                "phone_number",
+                users
+                    .iter()
+                    .flat_map(|u| u.phones.iter().map(|p| p.number.clone()))
+                    .collect(),
+            ),
+            (
+                "username",
+                users
+                    .iter()
+                    .filter_map(|u| u.username.as_ref().map(|n| n.to_lowercase()))
+                    .collect(),
+            ),
+        ];
+        for (param, values) in &lists {
+            if values.is_empty() {
+                continue;
+            }
+            let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+            for u in self
+                .api
+                .users_where(param, &refs)
+                .map_err(|e| SinkError::Backend(e.to_string()))?
+            {
+                let id = u
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let ext = u
+                    .get("external_id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                for key in held_identifiers(&u) {
+                    holders.entry(key).or_insert((id.clone(), ext.clone()));
+                }
+            }
+        }
+        Ok(users
+            .iter()
+            .map(|u| {
+                let mine = u.source_id.as_str();
+                let keys = std::iter::once(("external_id", mine.to_string()))
+                    .chain(
+                        u.emails
+                            .iter()
+                            .map(|e| ("email_address", e.address.to_lowercase())),
+                    )
+                    .chain(u.phones.iter().map(|p| ("phone_number", p.number.clone())))
+                    .chain(u.username.iter().map(|n| ("username", n.to_lowercase())));
+                keys.into_iter().find_map(|(param, value)| {
+                    holders.get(&(param, value)).map(|(id, ext)| Existing {
+                        target_id: id.clone(),
+                        same_id: ext.as_deref() == Some(mine),
+                        identifier: param,
+                    })
+                })
+            })
+            .collect())
+    }
+
+    fn write_batch(&mut self, batch: &[WriteItem<'_>]) -> Result<Vec<WriteOutcome>, SinkError> {
+        let owned: Vec<Queued> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Queued {
+                seq: i as u64,
+                user: w.user.clone(),
+                resumed: w.resumed,
+            })
+            .collect();
+        let (to_stream, batches) = std::sync::mpsc::sync_channel(1);
+        let (answers, from_stream) = std::sync::mpsc::channel();
+        to_stream.send(owned).expect("the receiver is alive");
+        drop(to_stream);
+        self.write_stream(batches, answers);
+        from_stream
+            .recv()
+            .map_err(|_| SinkError::Backend("the Clerk writer stopped without an answer".into()))?
+            .1
+    }
+
+    fn pipeline_depth(&self) -> usize {
+        8
+    }
+
+    fn preferred_batch_size(&self) -> Option<usize> {
+        // About a second of requests: progress and journal commits stay frequent, and a crash
+        // leaves few records to look up.
+        Some((self.api.limiter().per_second().ceil() as usize).clamp(10, 500))
+    }
+
+    fn request_budget(&self) -> Option<RequestBudget> {
+        Some(RequestBudget {
+            per_second: self.api.limiter().per_second(),
+            requests_per_user: 1.0,
+            describe: self.api.describe_budget(),
+        })
+    }
+
+    fn write_stream(&mut self, batches: Receiver<Vec<Queued>>, answers: Sender<Answer>) {
+        let api = &*self.api;
+        let state = Mutex::new(Inflight {
+            slots: VecDeque::new(),
+            fatal: None,
+        });
+        // Bounded: the feeder waits when workers are behind, and so does the engine.
+        let (jobs, job_rx) = std::sync::mpsc::sync_channel::<Job>(self.workers * 2);
+        let job_rx = Mutex::new(job_rx);
+        std::thread::scope(|scope| {
+            for _ in 0..self.workers {
+                scope.spawn(|| {
+                    loop {
+                        let job = match job_rx.lock().expect("job queue").recv() {
+                            Ok(job) => job,
+                            Err(_) => return,
+                        };
+                        if state.lock().expect("state").fatal.is_some() {
+                            continue;
+                        }
+                        let result = deliver(api, &job);
+                        let mut st = state.lock().expect("state");
+                        match result {
+                            Ok(outcome) => st.set(job.batch, job.index, outcome),
+                            Err(e) => {
+                                if st.fatal.is_none() {
+                                    st.fatal = Some(e);
+                                }
+                            }
+                        }
+                        st.flush(&answers);
+                    }
+                });
+            }
+            for (id, batch) in (0u64..).zip(batches) {
+                if state.lock().expect("state").fatal.is_some() {
+                    break;
+                }
+                let mut outcomes: Vec<Option<WriteOutcome>> = Vec::with_capacity(batch.len());
+                let mut pending: Vec<Job> = Vec::new();
+                // Records a crash left in flight: one lookup per 50 finds those that arrived.
+                let resumed: Vec<&str> = batch
+                    .iter()
+                    .filter(|q| q.resumed)
+                    .map(|q| q.user.source_id.as_str())
+                    .collect();
+                let arrived: HashMap<String, String> =
+                    match api.users_where("external_id", &resumed) {
+                        Ok(users) => users
+                            .iter()
+                            .filter_map(|u| {
+                                Some((
+                                    u.get("external_id")?.as_str()?.to_string(),
+                                    u.get("id")?.as_str()?.to_string(),
+                                ))
+                            })
+                            .collect(),
+                        // Each record then looks itself up before it is sent.
+                        Err(ApiError::Failed(_)) => HashMap::new(),
+                        Err(ApiError::Fatal(m)) => {
+                            let mut st = state.lock().expect("state");
+                            st.slots.push_back(Slot {
+                                id,
+                                items: batch,
+                                outcomes: Vec::new(),
+                                remaining: 0,
+                            });
+                            st.fatal = Some(SinkError::Backend(m));
+                            st.flush(&answers);
+                            break;
+                        }
+                    };
+                let lookup_failed = !resumed.is_empty() && arrived.is_empty();
+                for (index, q) in batch.iter().enumerate() {
+                    if let Some(target_id) = arrived.get(&q.user.source_id) {
+                        outcomes.push(Some(WriteOutcome::Migrated {
+                            target_id: target_id.clone(),
+                        }));
+                        continue;
+                    }
+                    match create_user_body(&q.user) {
+                        Ok(body) => {
+                            outcomes.push(None);
+                            // A resumed record not found above was not stored (unless the
+                            // lookup failed; then it looks itself up).
+                            pending.push(Job::new(
+                                id,
+                                index,
+                                &q.user,
+                                &body,
+                                q.resumed && lookup_failed,
+                            ));
+                        }
+                        Err(reason) => outcomes.push(Some(WriteOutcome::Failed { reason })),
+                    }
+                }
+                {
+                    let mut st = state.lock().expect("state");
+                    st.slots.push_back(Slot {
+                        id,
+                        remaining: pending.len(),
+                        items: batch,
+                        outcomes,
+                    });
+                    st.flush(&answers);
+                }
+                for job in pending {
+                    if jobs.send(job).is_err() {
+                        break;
+                    }
+                }
+            }
+            drop(jobs);
+        });
+        // Workers are done: everything is answered, or a fatal error was.
+        state.lock().expect("state").flush(&answers);
+    }
+}
