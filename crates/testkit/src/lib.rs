@@ -1,5 +1,7 @@
 //! Test support shared by authferry's test suites. Only tests depend on this crate.
 
+pub mod fake_clerk;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The local PostgreSQL server the tests use (trust auth, as on the project machines and CI).
