@@ -68,6 +68,7 @@ pub struct Estimate {
 pub fn human_duration(seconds: f64) -> String {
     let s = seconds.max(0.0).round() as u64;
     match s {
+        0 if seconds < 1.0 => "under 1 s".to_string(),
         0..60 => format!("{s} s"),
         60..3600 => format!("{} min {:02} s", s / 60, s % 60),
         _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
@@ -220,5 +221,21 @@ impl fmt::Display for Summary {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(human_duration(0.2), "under 1 s");
+        assert_eq!(human_duration(12.4), "12 s");
+        assert_eq!(human_duration(202.0), "3 min 22 s");
+        assert_eq!(
+            human_duration(3.0 * 3600.0 + 5.0 * 60.0 + 20.0),
+            "3 h 05 min"
+        );
     }
 }
