@@ -225,7 +225,7 @@ fn the_secret_key_never_shows_and_the_plan_gives_the_duration_at_the_budget() {
 }
 
 #[test]
-fn clerk_api_with_digests_moves_passwords_from_the_csv() {
+fn clerk_to_clerk_with_digests_moves_passwords_from_the_csv() {
     use authferry_core::Source;
     let dir = tempfile::tempdir().unwrap();
     let sample = fake_clerk_repo().join("samples/clerk-export.csv");
@@ -263,38 +263,54 @@ fn clerk_api_with_digests_moves_passwords_from_the_csv() {
     ]) else {
         return;
     };
-    let out_path = dir.path().join("out.ndjson");
-    let out = authferry(&fc, TEST_KEY)
-        .args([
+    let Some(target) = FakeClerk::start(&["--limit", "1000", "--window", "1"]) else {
+        return;
+    };
+    // Clerk → Clerk with one key for both sides names one instance: refused.
+    let journal = dir.path().join("j.sqlite");
+    let clerk_to_clerk = |source_key: Option<&str>| {
+        let mut c = authferry(&target, TEST_KEY);
+        if let Some(k) = source_key {
+            c.env("CLERK_SOURCE_SECRET_KEY", k)
+                .env("CLERK_SOURCE_API_URL", &fc.url);
+        }
+        c.args([
             "migrate",
             "--quiet",
+            "--json",
             "--from",
             "clerk-api",
+            "--to",
+            "clerk",
             "--with-digests",
         ])
         .arg(format!("clerk-csv:{}", sample.display()))
-        .arg("--to")
-        .arg(format!("ndjson:{}", out_path.display()))
         .arg("--journal")
-        .arg(dir.path().join("j.sqlite"))
+        .arg(&journal)
         .output()
-        .unwrap();
-    let lines: Vec<Value> = std::fs::read_to_string(&out_path)
         .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    };
+    let out = clerk_to_clerk(None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("CLERK_SOURCE_SECRET_KEY"),
+        "{}",
+        text(&out)
+    );
+
+    let out = clerk_to_clerk(Some(TEST_KEY));
     // The sample's invalid and duplicate addresses fail or skip as from any source.
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let moved = target.users();
     assert!(
-        lines.len() + 3 >= preload.len() && lines.len() >= 20,
+        moved.len() + 3 >= preload.len() && moved.len() >= 20,
         "{}",
         text(&out)
     );
     let mut with_digest = 0;
-    for u in &lines {
-        let id = u["source_id"].as_str().unwrap();
-        // Metadata from the API, digest from the CSV.
+    for u in &moved {
+        let id = u["external_id"].as_str().unwrap();
+        // Metadata from the source instance's API, digest from the CSV.
         assert_eq!(
             u["private_metadata"],
             serde_json::json!({"from": "api"}),
@@ -302,13 +318,18 @@ fn clerk_api_with_digests_moves_passwords_from_the_csv() {
         );
         match digests.get(id) {
             Some(d) => {
-                assert_eq!(u["password"]["digest"].as_str(), Some(d.as_str()), "{id}");
+                assert_eq!(u["_password_digest"].as_str(), Some(d.as_str()), "{id}");
                 with_digest += 1;
             }
-            None => assert!(u.get("password").is_none(), "{id}"),
+            None => assert!(u["_password_digest"].is_null(), "{id}"),
         }
     }
     assert!(with_digest >= 15, "{with_digest}");
+    assert_eq!(
+        fc.stat(&["created"]),
+        0,
+        "the source instance was written to"
+    );
 }
 
 fn fake_clerk_repo() -> std::path::PathBuf {

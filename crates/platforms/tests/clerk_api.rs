@@ -19,6 +19,7 @@ fn settings(fc: &FakeClerk, rate: &str) -> ClerkSettings {
         api_url: Some(format!("{}/v1", fc.url)),
         rate: Some(rate.parse().unwrap()),
         timeout: Some(Duration::from_secs(10)),
+        retry: None,
     }
 }
 
@@ -477,4 +478,94 @@ fn a_resumed_batch_looks_up_before_sending_and_sends_nothing_twice() {
     );
     // 15 creates and one lookup for the 40 (chunks of 50).
     assert_eq!(fc.stat(&["by_status", "200"]) - posts_before, 15 + 1);
+}
+
+#[test]
+fn exhausted_retries_fail_with_the_last_status_and_a_later_run_resolves_them_once() {
+    let Some(fc) = FakeClerk::start(&[
+        "--limit",
+        "2000",
+        "--window",
+        "1",
+        "--fault-rate",
+        "1.0",
+        "--slow-seconds",
+        "0.05",
+    ]) else {
+        return;
+    };
+    let mut s = settings(&fc, "1000/1s");
+    s.retry = Some(authferry_platforms::remote::Backoff {
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(4),
+        max_attempts: 3,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let journal_path = dir.path().join("journal.sqlite");
+    let users: Vec<User> = (0..30).map(full_user).collect();
+    let run = |fc_users: Vec<User>| {
+        let mut sink = ClerkSink::new(ClerkApi::new(&s).unwrap());
+        let mut journal = Journal::open(&journal_path, "test", "clerk").unwrap();
+        authferry_core::run(
+            Box::new(VecSource(fc_users.into_iter())),
+            &mut sink,
+            &mut journal,
+            RunOptions {
+                batch_size: 10,
+                ..Default::default()
+            },
+            &mut Quiet,
+        )
+    };
+    // Every request faulted: `prepare` itself cannot get through.
+    let err = run(users.clone()).err().expect("no request can succeed");
+    assert!(err.to_string().contains("failed 3 times"), "{err}");
+
+    // Half the requests faulted: records end migrated or failed with the last status.
+    fc.configure(json!({"fault_rate": 0.5}));
+    let summary = run(users.clone()).unwrap();
+    assert_eq!(summary.counts.total(), 30, "{summary}");
+    assert!(summary.counts.failed > 0, "{summary}");
+    for p in &summary.problems {
+        assert!(
+            p.reason.contains("gave up after 3 attempts; last: ")
+                || p.reason
+                    .contains("could not tell whether Clerk stored the user"),
+            "{}",
+            p.reason
+        );
+    }
+    // Faults over: the re-run finishes every record, and Clerk holds each user once.
+    fc.configure(json!({"fault_rate": 0.0}));
+    let summary = run(users.clone()).unwrap();
+    let c = summary.counts;
+    assert_eq!(c.migrated + c.already_present, 30, "{summary}");
+    let ids = external_ids(&fc);
+    assert_eq!(ids.len(), 30);
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 30);
+}
+
+/// The schema the sink embeds is the published spec's CreateUser body, `$ref`s inlined.
+#[test]
+fn create_user_schema_matches_the_spec() {
+    let Some(python) = FakeClerk::python() else {
+        return;
+    };
+    let root = authferry_testkit::fake_clerk::repo_root();
+    let out = std::process::Command::new(python)
+        .arg(root.join("scripts/extract-clerk-schema"))
+        .arg(root.join("tests/fake-clerk/spec/clerk-backend-api-2026-05-12.yml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_spec: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let embedded: Value =
+        serde_json::from_str(include_str!("../src/clerk/create_user.schema.json")).unwrap();
+    assert_eq!(embedded, from_spec);
+    assert_eq!(embedded["additionalProperties"], false);
+    assert!(embedded["properties"].get("password_digest").is_some());
 }

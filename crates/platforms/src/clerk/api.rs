@@ -25,6 +25,8 @@ pub struct ClerkSettings {
     pub rate: Option<RateBudget>,
     /// Per-request timeout (default 30 s).
     pub timeout: Option<Duration>,
+    /// The retry schedule (default [`Backoff::default`]); tests shorten it.
+    pub retry: Option<Backoff>,
 }
 
 impl std::fmt::Debug for ClerkSettings {
@@ -36,6 +38,8 @@ impl std::fmt::Debug for ClerkSettings {
             )
             .field("api_url", &self.api_url)
             .field("rate", &self.rate)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
             .finish()
     }
 }
@@ -174,7 +178,7 @@ impl ClerkApi {
             authorization: Secret::new(format!("Bearer {}", key.expose())),
             agent,
             limiter: Arc::new(SharedLimiter::new(budget)),
-            backoff: Backoff::default(),
+            backoff: settings.retry.unwrap_or_default(),
             budget_source,
         })
     }
@@ -316,7 +320,7 @@ impl ClerkApi {
     }
 
     /// Users whose `param` (`external_id`, `email_address`, `phone_number`, `username`) is
-    /// one of `values`, as `(id, external_id, value list)` objects straight from Clerk.
+    /// one of `values`, as Clerk's user objects.
     pub fn users_where(&self, param: &str, values: &[&str]) -> Result<Vec<Value>, ApiError> {
         let mut out = Vec::new();
         // Long URLs are refused by proxies; 50 values per request stays far below 8 KB.
@@ -384,7 +388,7 @@ mod tests {
                 secret_key: Some(Secret::new(key)),
                 api_url: Some("http://127.0.0.1:9/v1/".into()),
                 rate,
-                timeout: None,
+                ..Default::default()
             })
             .unwrap()
         };
