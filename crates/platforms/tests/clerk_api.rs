@@ -478,6 +478,23 @@ fn a_resumed_batch_looks_up_before_sending_and_sends_nothing_twice() {
     );
     // 15 creates and one lookup for the 40 (chunks of 50).
     assert_eq!(fc.stat(&["by_status", "200"]) - posts_before, 15 + 1);
+    // Resumed, none of them arrived before: still one lookup, then only creates.
+    let more: Vec<User> = (40..50).map(full_user).collect();
+    let before = fc.stat(&["requests"]);
+    let items: Vec<WriteItem<'_>> = more
+        .iter()
+        .map(|u| WriteItem {
+            user: u,
+            resumed: true,
+        })
+        .collect();
+    let out = sink.write_batch(&items).unwrap();
+    assert!(
+        out.iter()
+            .all(|o| matches!(o, WriteOutcome::Migrated { .. })),
+        "{out:?}"
+    );
+    assert_eq!(fc.stat(&["requests"]) - before, 10 + 1);
 }
 
 #[test]

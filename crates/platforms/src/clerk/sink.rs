@@ -661,6 +661,7 @@ impl Sink for ClerkSink {
                     .filter(|q| q.resumed)
                     .map(|q| q.user.source_id.as_str())
                     .collect();
+                let mut lookup_failed = false;
                 let arrived: HashMap<String, String> =
                     match api.users_where("external_id", &resumed) {
                         Ok(users) => users
@@ -673,7 +674,10 @@ impl Sink for ClerkSink {
                             })
                             .collect(),
                         // Each record then looks itself up before it is sent.
-                        Err(ApiError::Failed(_)) => HashMap::new(),
+                        Err(ApiError::Failed(_)) => {
+                            lookup_failed = true;
+                            HashMap::new()
+                        }
                         Err(ApiError::Fatal(m)) => {
                             let mut st = state.lock().expect("state");
                             st.slots.push_back(Slot {
@@ -687,7 +691,6 @@ impl Sink for ClerkSink {
                             break;
                         }
                     };
-                let lookup_failed = !resumed.is_empty() && arrived.is_empty();
                 for (index, q) in batch.iter().enumerate() {
                     if let Some(target_id) = arrived.get(&q.user.source_id) {
                         outcomes.push(Some(WriteOutcome::Migrated {
