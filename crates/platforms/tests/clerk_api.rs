@@ -69,6 +69,18 @@ fn full_user(i: u64) -> User {
     }
 }
 
+fn write_items(users: &[User], resumed: bool) -> Vec<WriteItem<'_>> {
+    users
+        .iter()
+        .map(|user| WriteItem { user, resumed })
+        .collect()
+}
+
+fn all_migrated(out: &[WriteOutcome]) -> bool {
+    out.iter()
+        .all(|o| matches!(o, WriteOutcome::Migrated { .. }))
+}
+
 struct VecSource(std::vec::IntoIter<User>);
 impl Source for VecSource {
     fn describe(&self) -> String {
@@ -448,28 +460,12 @@ fn a_resumed_batch_looks_up_before_sending_and_sends_nothing_twice() {
     };
     let users: Vec<User> = (0..40).map(full_user).collect();
     let mut sink = clerk_sink(&fc, "500/1s");
-    let items: Vec<WriteItem<'_>> = users[..25]
-        .iter()
-        .map(|u| WriteItem {
-            user: u,
-            resumed: false,
-        })
-        .collect();
+    let items = write_items(&users[..25], false);
     sink.write_batch(&items).unwrap();
     let posts_before = fc.stat(&["by_status", "200"]);
-    let items: Vec<WriteItem<'_>> = users
-        .iter()
-        .map(|u| WriteItem {
-            user: u,
-            resumed: true,
-        })
-        .collect();
+    let items = write_items(&users, true);
     let out = sink.write_batch(&items).unwrap();
-    assert!(
-        out.iter()
-            .all(|o| matches!(o, WriteOutcome::Migrated { .. })),
-        "{out:?}"
-    );
+    assert!(all_migrated(&out), "{out:?}");
     assert_eq!(fc.users().len(), 40);
     assert_eq!(
         fc.stat(&["duplicate_create_attempts"]),
@@ -481,19 +477,9 @@ fn a_resumed_batch_looks_up_before_sending_and_sends_nothing_twice() {
     // Resumed, none of them arrived before: still one lookup, then only creates.
     let more: Vec<User> = (40..50).map(full_user).collect();
     let before = fc.stat(&["requests"]);
-    let items: Vec<WriteItem<'_>> = more
-        .iter()
-        .map(|u| WriteItem {
-            user: u,
-            resumed: true,
-        })
-        .collect();
+    let items = write_items(&more, true);
     let out = sink.write_batch(&items).unwrap();
-    assert!(
-        out.iter()
-            .all(|o| matches!(o, WriteOutcome::Migrated { .. })),
-        "{out:?}"
-    );
+    assert!(all_migrated(&out), "{out:?}");
     assert_eq!(fc.stat(&["requests"]) - before, 10 + 1);
 }
 

@@ -106,6 +106,17 @@ impl ClerkError {
     }
 }
 
+impl ClerkError {
+    /// `code (param): message; …` for a reason or an error message.
+    pub fn describe_all(errors: &[ClerkError]) -> String {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 impl std::fmt::Display for ClerkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.code)?;
@@ -288,17 +299,9 @@ impl ClerkApi {
                     self.rate_limited(retry_after.as_deref());
                     continue;
                 }
-                Attempt::Reply { status, body, .. } if status >= 500 => {
-                    let _ = body;
-                    format!("HTTP {status}")
-                }
+                Attempt::Reply { status, .. } if status >= 500 => format!("HTTP {status}"),
                 Attempt::Reply { status, body, .. } => {
-                    let errors = ClerkError::parse(status, &body);
-                    let text = errors
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; ");
+                    let text = ClerkError::describe_all(&ClerkError::parse(status, &body));
                     let msg = format!("GET {} refused (HTTP {status}): {text}", strip_query(path));
                     return Err(if is_fatal(status) {
                         ApiError::Fatal(fatal_message(status, &text))

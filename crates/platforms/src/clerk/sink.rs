@@ -291,11 +291,7 @@ fn deliver(api: &ClerkApi, job: &Job) -> Result<WriteOutcome, SinkError> {
             }
             Attempt::Reply { status, body, .. } => {
                 let errors = ClerkError::parse(status, &body);
-                let text = errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let text = ClerkError::describe_all(&errors);
                 if is_fatal(status) {
                     return Err(SinkError::Backend(fatal_message(status, &text)));
                 }
