@@ -222,3 +222,63 @@ fn authjs_sqlite_to_ndjson_and_better_auth() {
     let text = summary.to_string();
     assert!(!text.contains(&digest));
 }
+
+/// Seed 004's move: Auth.js → Clerk through the Backend API (the fake under tests), the old id
+/// kept as `external_id`, the Credentials hash as Clerk's bcrypt digest, the `name` whole as
+/// the first name, and the id map for the application's foreign keys.
+#[test]
+fn authjs_sqlite_to_clerk_keeps_old_ids_as_external_ids() {
+    use authferry_testkit::fake_clerk::{FakeClerk, TEST_KEY};
+    let Some(fc) = FakeClerk::start(&["--limit", "1000", "--window", "1"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let digest = authjs_db(&dir.path().join("authjs.sqlite"));
+    let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .current_dir(dir.path())
+        .env("CLERK_SECRET_KEY", TEST_KEY)
+        .env("CLERK_API_URL", &fc.url)
+        .args([
+            "migrate",
+            "--quiet",
+            "--from",
+            "authjs:sqlite:authjs.sqlite",
+            "--to",
+            "clerk",
+        ])
+        .args([
+            "--password-column",
+            "credentials.hash",
+            "--hasher",
+            "bcrypt",
+        ])
+        .output()
+        .unwrap();
+    // u4 has no identifier at all: failed, exit 3.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let users = fc.users();
+    let by_old: std::collections::BTreeMap<&str, &serde_json::Value> = users
+        .iter()
+        .map(|u| (u["external_id"].as_str().unwrap(), u))
+        .collect();
+    assert_eq!(
+        by_old.keys().copied().collect::<Vec<_>>(),
+        ["u1", "u2", "u3"]
+    );
+    assert_eq!(by_old["u1"]["first_name"], "Alice Liddell");
+    assert_eq!(by_old["u3"]["_password_hasher"], "bcrypt");
+    assert_eq!(by_old["u3"]["_password_digest"], digest.as_str());
+    assert!(by_old["u1"]["_password_digest"].is_null());
+    // bob's address was never verified in Auth.js: Clerk holds it reserved, not verified.
+    assert_eq!(by_old["u2"]["email_addresses"][0]["reserved"], true);
+    assert_eq!(by_old["u1"]["email_addresses"][0]["reserved"], false);
+
+    let out = authferry(dir.path(), &["idmap", "export", "--format", "csv"]);
+    let map = String::from_utf8_lossy(&out.stdout).into_owned();
+    for (old, u) in &by_old {
+        assert!(
+            map.contains(&format!("{old},{}", u["id"].as_str().unwrap())),
+            "{map}"
+        );
+    }
+}

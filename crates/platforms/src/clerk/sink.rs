@@ -37,9 +37,10 @@ fn create_user_schema() -> &'static Value {
         .get_or_init(|| serde_json::from_str(CREATE_USER_SCHEMA).expect("embedded schema is JSON"))
 }
 
-/// What Clerk's CreateUser can hold of a canonical user. Not here: OAuth links (Clerk links
+/// What Clerk's CreateUser can hold of a canonical user (a display name only when there is
+/// no first or last name: it becomes the first name). Not here: OAuth links (Clerk links
 /// them again on the user's first OAuth sign-in with the same verified email), image URLs,
-/// display names, update and last-sign-in times, and the source's own external id (the
+/// update and last-sign-in times, and the source's own external id (the
 /// record's source id takes its place, for exactly-once and foreign keys).
 const HOLDS: &[Field] = &[
     Field::PrimaryEmail,
@@ -49,6 +50,7 @@ const HOLDS: &[Field] = &[
     Field::Username,
     Field::FirstName,
     Field::LastName,
+    Field::DisplayName,
     Field::Password,
     Field::TotpSecret,
     Field::BackupCodes,
@@ -121,6 +123,17 @@ pub fn create_user_body(user: &User) -> Result<Value, Reason> {
     ] {
         if let Some(v) = value {
             b.insert(key.into(), json!(v));
+        }
+    }
+    // A single display name (Auth.js `name`) goes whole into first_name: splitting it would
+    // guess wrong for many names, and nothing of it is lost this way.
+    if user.first_name.is_none() && user.last_name.is_none() {
+        if let Some(name) = user
+            .display_name
+            .as_deref()
+            .filter(|n| !n.trim().is_empty())
+        {
+            b.insert("first_name".into(), json!(name));
         }
     }
     match &user.password {
