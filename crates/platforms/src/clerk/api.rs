@@ -328,7 +328,7 @@ impl ClerkApi {
         let mut out = Vec::new();
         // Long URLs are refused by proxies; 50 values per request stays far below 8 KB.
         for chunk in values.chunks(50) {
-            let mut path = format!("/v1/users?limit=500");
+            let mut path = String::from("/v1/users?limit=500");
             for v in chunk {
                 path.push('&');
                 path.push_str(param);
