@@ -341,8 +341,16 @@ impl AuthjsSource {
         let (backend, catalog, case_insensitive, what): (Box<dyn Backend>, Catalog, bool, String) =
             match db {
                 AuthjsDatabase::Postgres(url) => {
-                    let mut pg = PgBackend::connect(url)?;
-                    let catalog = pg.catalog()?;
+                    let (mut pg, schema) = PgBackend::connect(url)?;
+                    let mut catalog = pg.catalog()?;
+                    // The Supabase adapter keeps its tables in schema `next_auth`, off the
+                    // default search_path; look there when the path has none of them.
+                    if schema.is_none()
+                        && detect_layout(&catalog, false, opts).is_err()
+                        && pg.use_schema_if_present(SUPABASE_SCHEMA)?
+                    {
+                        catalog = pg.catalog()?;
+                    }
                     (Box::new(pg), catalog, false, redact_spec(url))
                 }
                 AuthjsDatabase::Mysql(url) => {
@@ -594,10 +602,63 @@ fn pg_error(e: postgres::Error) -> String {
     }
 }
 
+/// The schema of `@auth/supabase-adapter`'s tables.
+const SUPABASE_SCHEMA: &str = "next_auth";
+
+/// Splits Prisma's `?schema=NAME` off a PostgreSQL URL (Prisma apps' `DATABASE_URL` carries
+/// it; the PostgreSQL client refuses it as an unknown option).
+fn split_schema_param(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.split_once('=') {
+            Some(("schema", v)) if !v.is_empty() => {
+                schema = Some(v.to_string());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_string(), schema)
+    } else {
+        (format!("{base}?{}", rest.join("&")), schema)
+    }
+}
+
 impl PgBackend {
-    fn connect(url: &str) -> Result<Self, String> {
-        let client = postgres::Client::connect(url, postgres::NoTls).map_err(pg_error)?;
-        Ok(PgBackend { client, last: None })
+    /// Connects; a Prisma `?schema=NAME` becomes the session's search_path. Returns the
+    /// schema named in the URL, if any.
+    fn connect(url: &str) -> Result<(Self, Option<String>), String> {
+        let (url, schema) = split_schema_param(url);
+        let client = postgres::Client::connect(&url, postgres::NoTls).map_err(pg_error)?;
+        let mut pg = PgBackend { client, last: None };
+        if let Some(s) = &schema {
+            if !pg.use_schema_if_present(s)? {
+                return Err(format!(
+                    "the URL names schema `{s}`, which the database does not have"
+                ));
+            }
+        }
+        Ok((pg, schema))
+    }
+
+    /// Puts `schema` first on the session's search_path when it exists.
+    fn use_schema_if_present(&mut self, schema: &str) -> Result<bool, String> {
+        let exists = self
+            .client
+            .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+            .map_err(pg_error)?
+            .is_some();
+        if exists {
+            self.client
+                .batch_execute(&format!("SET search_path TO {}, public", quote(schema)))
+                .map_err(pg_error)?;
+        }
+        Ok(exists)
     }
 
     fn catalog(&mut self) -> Result<Catalog, String> {
@@ -1301,6 +1362,26 @@ fn get_v(r: &rusqlite::Row<'_>, i: usize) -> SqlValue {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn prisma_schema_parameter_is_split_off_the_url() {
+        assert_eq!(
+            split_schema_param("postgres://u@h/db?schema=app"),
+            ("postgres://u@h/db".to_string(), Some("app".to_string()))
+        );
+        assert_eq!(
+            split_schema_param("postgres://u@h/db?sslmode=disable&schema=app&connect_timeout=5"),
+            (
+                "postgres://u@h/db?sslmode=disable&connect_timeout=5".to_string(),
+                Some("app".to_string())
+            )
+        );
+        assert_eq!(
+            split_schema_param("postgres://u@h/db"),
+            ("postgres://u@h/db".to_string(), None)
+        );
+    }
+
     use super::*;
 
     #[test]

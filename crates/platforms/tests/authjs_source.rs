@@ -773,3 +773,44 @@ fn mariadb_pages_by_integer_id() {
         );
     }
 }
+
+/// `@auth/supabase-adapter` keeps its tables in schema `next_auth`, off the search_path;
+/// Prisma apps name their schema in the URL (`?schema=…`), which the PostgreSQL client itself
+/// would refuse.
+#[test]
+fn postgres_tables_in_the_supabase_schema_or_a_prisma_url_schema() {
+    let db = PgDb::new("CREATE SCHEMA next_auth; CREATE SCHEMA app;");
+    let mut c = db.client();
+    c.batch_execute(&format!(
+        "SET search_path TO next_auth; {} {}",
+        fixture("pg-adapter.sql"),
+        seed_sql(&PG_ADAPTER)
+    ))
+    .unwrap();
+    let mut source = open(AuthjsDatabase::Postgres(db.url()), AuthjsOptions::default());
+    assert_eq!(source.tables(), ("users", "accounts"));
+    check_seeded(&users(&mut source), &PG_ADAPTER);
+
+    c.batch_execute(&format!(
+        "SET search_path TO app; {} {}",
+        fixture("prisma-postgres.sql"),
+        seed_sql(&PRISMA)
+    ))
+    .unwrap();
+    let url = format!("{}?schema=app", db.url());
+    let mut source = open(
+        AuthjsDatabase::Postgres(url.clone()),
+        AuthjsOptions::default(),
+    );
+    assert_eq!(source.tables(), ("User", "Account"));
+    check_seeded(&users(&mut source), &PRISMA);
+
+    let missing = format!("{}?schema=nope", db.url());
+    let err = AuthjsSource::open(
+        &AuthjsDatabase::Postgres(missing),
+        &AuthjsOptions::default(),
+    )
+    .err()
+    .unwrap();
+    assert!(err.contains("schema `nope`"), "{err}");
+}
