@@ -5,8 +5,7 @@
 //!
 //! Needs `npm ci` in `tests/e2e/better-auth/` (see its README). Without `node_modules` the tests
 //! skip LOUDLY, unless `AUTHFERRY_E2E_REQUIRED` is set (CI sets it), in which case they fail.
-//! PostgreSQL: `AUTHFERRY_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`) must
-//! be able to CREATE DATABASE; a unique database is created and dropped.
+//! PostgreSQL: a throw-away database on the local server (`authferry-testkit`).
 //!
 //! No password, digest, TOTP secret or backup code is ever printed: every output is scanned for
 //! them before any of it is shown.
@@ -76,67 +75,6 @@ fn e2e() -> Option<E2e> {
         _ => return skip_or_fail("`node` is not on PATH"),
     }
     Some(E2e { dir })
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("AUTHFERRY_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// `postgres://…/test` -> `postgres://…/NAME` (query string kept).
-fn pg_url_with_db(admin: &str, name: &str) -> String {
-    let (base, query) = admin
-        .split_once('?')
-        .map_or((admin, None), |(b, q)| (b, Some(q)));
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut url = format!("{}/{}", &base[..host_end], name);
-    if let Some(q) = query {
-        url.push('?');
-        url.push_str(q);
-    }
-    url
-}
-
-/// A throw-away PostgreSQL database, dropped on drop.
-struct PgDb {
-    admin: String,
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    fn create() -> Result<PgDb, String> {
-        let admin = pg_admin_url();
-        let mut c = postgres::Client::connect(&admin, postgres::NoTls)
-            .map_err(|e| format!("cannot connect to PostgreSQL ({e})"))?;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let name = format!(
-            "authferry_e2e_{}_{}",
-            std::process::id(),
-            nanos % 1_000_000_000_000
-        );
-        c.batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .map_err(|e| format!("cannot create a database ({e})"))?;
-        let url = pg_url_with_db(&admin, &name);
-        Ok(PgDb { admin, name, url })
-    }
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -824,38 +762,11 @@ fn clerk_csv_users_sign_in_through_real_better_auth_sqlite() {
 #[test]
 fn clerk_csv_users_sign_in_through_real_better_auth_postgres() {
     let Some(e2e) = e2e() else { return };
-    let pg = match PgDb::create() {
-        Ok(pg) => pg,
-        Err(e) => {
-            if required() {
-                panic!(
-                    "AUTHFERRY_E2E_REQUIRED is set, but PostgreSQL at AUTHFERRY_TEST_PG_URL is unusable: {e}"
-                );
-            }
-            let _ = skip_or_fail(&format!("PostgreSQL is unusable: {e}"));
-            return;
-        }
-    };
-    let target = format!("better-auth:{}", pg.url);
-    let database = serde_json::json!({"postgres": pg.url});
-    let url = pg.url.clone();
+    let pg = authferry_testkit::TempPgDatabase::create("e2e");
+    let url = pg.url();
+    let target = format!("better-auth:{url}");
+    let database = serde_json::json!({"postgres": url});
     prove(&e2e, "postgres", &target, database, || {
         stored_postgres(&url)
     });
-}
-
-#[test]
-fn pg_url_rewrites_only_the_database() {
-    assert_eq!(
-        pg_url_with_db("postgres://postgres@127.0.0.1:5432/test", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        pg_url_with_db("postgres://u:p@h/test?sslmode=disable", "x"),
-        "postgres://u:p@h/x?sslmode=disable"
-    );
-    assert_eq!(
-        pg_url_with_db("postgres://h:5432", "x"),
-        "postgres://h:5432/x"
-    );
 }
