@@ -78,6 +78,15 @@ impl FromStr for RateBudget {
 /// seeing one request too many, whose 429 would pause every worker until the window ends.
 pub const HEADROOM: f64 = 0.99;
 
+/// The burst the limiter allows: half the headroom of one period. A worker that wakes late
+/// (a busy machine) may then catch up on the slots it missed instead of losing them, while any
+/// one period still sees at most `⌈rate × period⌉ + burst − 1` requests, within the budget.
+/// (1000 / 10 s → 5; 100 / 10 s → 1, i.e. evenly spaced.)
+pub fn burst_within_headroom(budget: RateBudget) -> NonZeroU32 {
+    let spare = budget.requests as f64 * (1.0 - HEADROOM) / 2.0;
+    NonZeroU32::new((spare.floor() as u32).clamp(1, 50)).expect("at least 1")
+}
+
 /// One GCRA limiter (governor) shared by every worker of a sink, plus a shared pause: a 429's
 /// `Retry-After` stops all workers, not just the one that was refused.
 pub struct SharedLimiter {
@@ -90,11 +99,9 @@ pub struct SharedLimiter {
 impl SharedLimiter {
     pub fn new(budget: RateBudget) -> Self {
         let per_request = budget.period.as_secs_f64() / (budget.requests as f64 * HEADROOM);
-        // Burst 1: requests leave evenly spaced, so no window of the platform's can receive
-        // more than its share however the windows are aligned.
         let quota = Quota::with_period(Duration::from_secs_f64(per_request))
             .expect("a positive period")
-            .allow_burst(NonZeroU32::MIN);
+            .allow_burst(burst_within_headroom(budget));
         SharedLimiter {
             budget,
             limiter: RateLimiter::direct(quota),
@@ -216,6 +223,34 @@ mod tests {
         // 100 intervals of 1/198 s.
         let took = start.elapsed().as_secs_f64();
         assert!(took >= 100.0 / 198.0 * 0.98, "{took}");
+    }
+
+    #[test]
+    fn the_burst_stays_within_the_headroom() {
+        assert_eq!(burst_within_headroom(RateBudget::new(1000, 10)).get(), 5);
+        assert_eq!(burst_within_headroom(RateBudget::new(100, 10)).get(), 1);
+        assert_eq!(
+            burst_within_headroom(RateBudget::new(100_000, 60)).get(),
+            50
+        );
+        // Whatever the burst, one period never sees more than the budget.
+        for b in [
+            RateBudget::new(1000, 10),
+            RateBudget::new(100, 10),
+            RateBudget::new(5, 1),
+        ] {
+            // Evenly spaced at `rate`, plus the burst's extra requests at once.
+            let most =
+                (b.requests as f64 * HEADROOM).ceil() + burst_within_headroom(b).get() as f64 - 1.0;
+            assert!(most <= b.requests as f64, "{b}: {most}");
+        }
+        // 5 at once after an idle spell, then paced.
+        let l = SharedLimiter::new(RateBudget::new(1000, 10));
+        let start = Instant::now();
+        for _ in 0..5 {
+            l.acquire();
+        }
+        assert!(start.elapsed() < Duration::from_millis(8));
     }
 
     #[test]

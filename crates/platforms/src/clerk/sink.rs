@@ -607,7 +607,10 @@ impl Sink for ClerkSink {
     }
 
     fn pipeline_depth(&self) -> usize {
-        8
+        // ~30 s of requests ahead: a record whose retries take that long (slow answers,
+        // backoff, lookups) never holds the workers back. A crash leaves these in flight; a
+        // resume finds them with one lookup per 50.
+        32
     }
 
     fn preferred_batch_size(&self) -> Option<usize> {
