@@ -595,55 +595,18 @@ struct PgBackend {
     last: Option<String>,
 }
 
-fn pg_error(e: postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("PostgreSQL: {} ({})", db.message(), db.code().code()),
-        None => format!("PostgreSQL: {e}"),
-    }
-}
+use crate::pg::describe_error as pg_error;
 
 /// The schema of `@auth/supabase-adapter`'s tables.
 const SUPABASE_SCHEMA: &str = "next_auth";
 
-/// Splits Prisma's `?schema=NAME` off a PostgreSQL URL (Prisma apps' `DATABASE_URL` carries
-/// it; the PostgreSQL client refuses it as an unknown option).
-fn split_schema_param(url: &str) -> (String, Option<String>) {
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_string(), None);
-    };
-    let mut schema = None;
-    let rest: Vec<&str> = query
-        .split('&')
-        .filter(|kv| match kv.split_once('=') {
-            Some(("schema", v)) if !v.is_empty() => {
-                schema = Some(v.to_string());
-                false
-            }
-            _ => true,
-        })
-        .collect();
-    if rest.is_empty() {
-        (base.to_string(), schema)
-    } else {
-        (format!("{base}?{}", rest.join("&")), schema)
-    }
-}
-
 impl PgBackend {
-    /// Connects; a Prisma `?schema=NAME` becomes the session's search_path. Returns the
+    /// Connects (TLS and Prisma's `?schema=NAME` as [`crate::pg`] handles them); returns the
     /// schema named in the URL, if any.
     fn connect(url: &str) -> Result<(Self, Option<String>), String> {
-        let (url, schema) = split_schema_param(url);
-        let client = postgres::Client::connect(&url, postgres::NoTls).map_err(pg_error)?;
-        let mut pg = PgBackend { client, last: None };
-        if let Some(s) = &schema {
-            if !pg.use_schema_if_present(s)? {
-                return Err(format!(
-                    "the URL names schema `{s}`, which the database does not have"
-                ));
-            }
-        }
-        Ok((pg, schema))
+        let url = crate::pg::PgUrl::parse(url)?;
+        let client = url.connect()?;
+        Ok((PgBackend { client, last: None }, url.schema))
     }
 
     /// Puts `schema` first on the session's search_path when it exists.
@@ -654,9 +617,7 @@ impl PgBackend {
             .map_err(pg_error)?
             .is_some();
         if exists {
-            self.client
-                .batch_execute(&format!("SET search_path TO {}, public", quote(schema)))
-                .map_err(pg_error)?;
+            crate::pg::set_search_path(&mut self.client, schema)?;
         }
         Ok(exists)
     }
@@ -1362,26 +1323,6 @@ fn get_v(r: &rusqlite::Row<'_>, i: usize) -> SqlValue {
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn prisma_schema_parameter_is_split_off_the_url() {
-        assert_eq!(
-            split_schema_param("postgres://u@h/db?schema=app"),
-            ("postgres://u@h/db".to_string(), Some("app".to_string()))
-        );
-        assert_eq!(
-            split_schema_param("postgres://u@h/db?sslmode=disable&schema=app&connect_timeout=5"),
-            (
-                "postgres://u@h/db?sslmode=disable&connect_timeout=5".to_string(),
-                Some("app".to_string())
-            )
-        );
-        assert_eq!(
-            split_schema_param("postgres://u@h/db"),
-            ("postgres://u@h/db".to_string(), None)
-        );
-    }
-
     use super::*;
 
     #[test]

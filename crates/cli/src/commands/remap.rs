@@ -13,7 +13,7 @@ use crate::args::RemapArgs;
 use anyhow::{Context, bail};
 use authferry_core::State;
 use authferry_core::journal::{Journal, Stored};
-use postgres::{Client, NoTls};
+use postgres::Client;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
@@ -189,8 +189,8 @@ pub fn remap(args: RemapArgs) -> anyhow::Result<i32> {
         );
     }
     let new_ids: HashSet<&str> = map.values().map(String::as_str).collect();
-    let mut client = Client::connect(&args.db, NoTls)
-        .map_err(pg_error)
+    let mut client = authferry_platforms::pg::connect(&args.db)
+        .map_err(anyhow::Error::msg)
         .with_context(|| {
             format!(
                 "cannot connect to {}",

@@ -10,7 +10,7 @@ use super::schema::{
 };
 use super::store::{Decision, LookupKeys, Store, Taken, WriteColumns, outcomes, rejection};
 use authferry_core::{Reason, SinkError, WriteOutcome};
-use postgres::{Client, GenericClient, NoTls};
+use postgres::{Client, GenericClient};
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -216,7 +216,8 @@ fn lookup(client: &mut impl GenericClient, keys: &LookupKeys) -> Result<Taken, p
 
 impl PostgresStore {
     pub fn connect(url: &str) -> Result<Self, SinkError> {
-        let client = Client::connect(url, NoTls).map_err(|e| SinkError::Connect(e.to_string()))?;
+        // TLS as libpq does it (`sslmode`, `sslrootcert`): hosted databases require it.
+        let client = crate::pg::connect(url).map_err(SinkError::Connect)?;
         Ok(PostgresStore { client })
     }
 

@@ -1,0 +1,73 @@
+//! PostgreSQL connections as libpq makes them (`authferry_platforms::pg`), against the local
+//! server, which runs with TLS on and Debian's self-signed "snakeoil" certificate (CN and SAN
+//! `localhost`): `prefer` and `require` encrypt without checking it, `verify-full` refuses it
+//! unless `sslrootcert` names it and the host is `localhost`, `verify-ca` ignores the name.
+
+use authferry_platforms::pg;
+
+const SNAKEOIL: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+
+fn encrypted(url: &str) -> Result<bool, String> {
+    let mut c = pg::connect(url)?;
+    let row = c
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .map_err(pg::describe_error)?;
+    Ok(row.get(0))
+}
+
+/// The server's TLS setting; the test needs it on (Debian's default, and this machine's).
+fn server_tls_on() -> bool {
+    let mut c = pg::connect("postgres://postgres@127.0.0.1:5432/test?sslmode=disable").unwrap();
+    let on: String = c.query_one("SHOW ssl", &[]).unwrap().get(0);
+    on == "on"
+}
+
+#[test]
+fn sslmodes_behave_as_libpq() {
+    if !server_tls_on() {
+        eprintln!("!! SKIPPED pg_tls: the local PostgreSQL runs without TLS");
+        return;
+    }
+    let base = "postgres://postgres@127.0.0.1:5432/test";
+    assert_eq!(encrypted(&format!("{base}?sslmode=disable")), Ok(false));
+    assert_eq!(
+        encrypted(base),
+        Ok(true),
+        "prefer (the default) uses TLS when offered"
+    );
+    assert_eq!(encrypted(&format!("{base}?sslmode=require")), Ok(true));
+
+    // The public roots do not know a self-signed certificate.
+    let err = encrypted(&format!("{base}?sslmode=verify-full")).unwrap_err();
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+
+    if std::fs::metadata(SNAKEOIL).is_err() {
+        eprintln!("!! SKIPPED the sslrootcert part of pg_tls: no {SNAKEOIL}");
+        return;
+    }
+    let local = "postgres://postgres@localhost:5432/test";
+    assert_eq!(
+        encrypted(&format!(
+            "{local}?sslmode=verify-full&sslrootcert={SNAKEOIL}"
+        )),
+        Ok(true)
+    );
+    // Right certificate, wrong name: verify-full refuses, verify-ca accepts.
+    let err = encrypted(&format!(
+        "{base}?sslmode=verify-full&sslrootcert={SNAKEOIL}"
+    ))
+    .unwrap_err();
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert_eq!(
+        encrypted(&format!("{base}?sslmode=verify-ca&sslrootcert={SNAKEOIL}")),
+        Ok(true)
+    );
+    let err = encrypted(&format!(
+        "{base}?sslmode=verify-ca&sslrootcert=/nonexistent.pem"
+    ))
+    .unwrap_err();
+    assert!(err.contains("/nonexistent.pem"), "{err}");
+}
