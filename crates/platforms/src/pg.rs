@@ -153,7 +153,13 @@ pub fn set_search_path(client: &mut postgres::Client, schema: &str) -> Result<()
 /// (TLS problems included), never the URL's password.
 pub fn describe_error(e: postgres::Error) -> String {
     match e.as_db_error() {
-        Some(db) => format!("PostgreSQL: {} ({})", db.message(), db.code().code()),
+        Some(db) => {
+            let mut text = format!("PostgreSQL: {} ({})", db.message(), db.code().code());
+            if let Some(c) = db.constraint() {
+                text.push_str(&format!(", constraint {c}"));
+            }
+            text
+        }
         None => {
             let mut text = format!("PostgreSQL: {e}");
             let mut source = std::error::Error::source(&e);

@@ -39,16 +39,7 @@ struct Census {
 }
 
 fn pg_error(e: postgres::Error) -> anyhow::Error {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut s = format!("PostgreSQL: {} ({})", db.message(), db.code().code());
-            if let Some(c) = db.constraint() {
-                s.push_str(&format!(", constraint {c}"));
-            }
-            anyhow::anyhow!(s)
-        }
-        None => anyhow::anyhow!("PostgreSQL: {e}"),
-    }
+    anyhow::Error::msg(authferry_platforms::pg::describe_error(e))
 }
 
 fn quote(ident: &str) -> String {
