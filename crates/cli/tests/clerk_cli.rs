@@ -40,16 +40,11 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// A small xorshift: kill points differ per seed and are reproducible from it.
+/// Kill points: differ per seed, reproducible from it.
 fn kill_points(seed: u64, n: usize) -> Vec<Duration> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            Duration::from_millis(300 + x % 1500)
-        })
+    authferry_testkit::xorshift(seed)
+        .take(n)
+        .map(|x| Duration::from_millis(300 + x % 1500))
         .collect()
 }
 
@@ -251,16 +246,8 @@ fn clerk_to_clerk_with_digests_moves_passwords_from_the_csv() {
             "private_metadata": {"from": "api"},
         }));
     }
-    let preload_path = dir.path().join("preload.json");
-    std::fs::write(&preload_path, serde_json::to_vec(&preload).unwrap()).unwrap();
-    let Some(fc) = FakeClerk::start(&[
-        "--limit",
-        "1000",
-        "--window",
-        "1",
-        "--preload",
-        preload_path.to_str().unwrap(),
-    ]) else {
+    let Some(fc) = FakeClerk::start_with_users(&preload, &["--limit", "1000", "--window", "1"])
+    else {
         return;
     };
     let Some(target) = FakeClerk::start(&["--limit", "1000", "--window", "1"]) else {

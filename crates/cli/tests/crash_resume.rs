@@ -70,12 +70,9 @@ impl Run<'_> {
 /// A small xorshift so the kill points differ between runs yet are reproducible from the
 /// printed seed.
 fn kill_points(seed: u64, n: usize, max: Duration) -> Vec<Duration> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+    authferry_testkit::xorshift(seed)
+        .take(n)
+        .map(|x| {
             // Each kill lands within the first 5–30 % of a full run's time, so that several
             // kills in a row still hit a run with work left.
             let frac = 0.05 + 0.25 * (x % 1000) as f64 / 1000.0;

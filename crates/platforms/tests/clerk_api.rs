@@ -394,8 +394,6 @@ fn clerk_api_source_lists_every_user_and_joins_digests_from_the_csv() {
             })
         })
         .collect();
-    let preload_path = dir.path().join("users.json");
-    std::fs::write(&preload_path, serde_json::to_vec(&preload).unwrap()).unwrap();
     let csv_path = dir.path().join("export.csv");
     // user_00002's row has a first name that is not UTF-8: unreadable.
     let csv = "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher\n\
@@ -407,14 +405,8 @@ fn clerk_api_source_lists_every_user_and_joins_digests_from_the_csv() {
         .map(|b| if b == b'~' { 0xff } else { b })
         .collect();
     std::fs::write(&csv_path, bytes).unwrap();
-    let Some(fc) = FakeClerk::start(&[
-        "--limit",
-        "1000",
-        "--window",
-        "1",
-        "--preload",
-        preload_path.to_str().unwrap(),
-    ]) else {
+    let Some(fc) = FakeClerk::start_with_users(&preload, &["--limit", "1000", "--window", "1"])
+    else {
         return;
     };
     let api = ClerkApi::new(&settings(&fc, "500/1s")).unwrap();

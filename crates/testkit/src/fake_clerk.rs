@@ -74,6 +74,24 @@ impl FakeClerk {
         Some(FakeClerk { child, url, agent })
     }
 
+    /// [`start`](Self::start) with `users` (Clerk user objects) already stored.
+    pub fn start_with_users(users: &[Value], args: &[&str]) -> Option<FakeClerk> {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "authferry-fake-clerk-preload-{}-{}.json",
+            std::process::id(),
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::write(&path, serde_json::to_vec(users).expect("users serialise"))
+            .expect("write the preload file");
+        let mut all = vec!["--preload", path.to_str().expect("a UTF-8 temp path")];
+        all.extend_from_slice(args);
+        let started = Self::start(&all);
+        // The server has read it by the time it says it listens.
+        let _ = std::fs::remove_file(&path);
+        started
+    }
+
     fn admin_get(&self, path: &str) -> Value {
         let body = self
             .agent

@@ -2,6 +2,18 @@
 
 pub mod fake_clerk;
 
+/// A small xorshift: pseudo-random numbers reproducible from a printed seed (kill points of the
+/// crash tests).
+pub fn xorshift(seed: u64) -> impl Iterator<Item = u64> {
+    let mut x = seed | 1;
+    std::iter::repeat_with(move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    })
+}
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The local PostgreSQL server the tests use (trust auth, as on the project machines and CI).

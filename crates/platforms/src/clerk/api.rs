@@ -261,10 +261,22 @@ impl ClerkApi {
         }
     }
 
-    /// A 429 pauses every worker for the `Retry-After` Clerk gave (1 s when it gave none).
-    pub(crate) fn rate_limited(&self, retry: Option<&str>) {
+    /// After a 429: pauses every worker for the `Retry-After` Clerk gave (1 s when it gave
+    /// none), counting the request's 429s in `count`; `Err` once there were too many.
+    pub(crate) fn wait_after_429(
+        &self,
+        count: &mut u32,
+        retry: Option<&str>,
+    ) -> Result<(), String> {
+        *count += 1;
+        if *count > MAX_RATE_LIMITED {
+            return Err(format!(
+                "still rate limited (429) after {MAX_RATE_LIMITED} waits"
+            ));
+        }
         self.limiter
             .pause_for(retry_after(retry, Duration::from_secs(1)));
+        Ok(())
     }
 
     /// `GET path` with retries (reads are idempotent): 429 waits out `Retry-After`, 5xx,
@@ -289,14 +301,8 @@ impl ClerkApi {
                     retry_after,
                     ..
                 } => {
-                    limited += 1;
-                    if limited > MAX_RATE_LIMITED {
-                        return Err(ApiError::Failed(format!(
-                            "GET {}: still rate limited (429) after {MAX_RATE_LIMITED} waits",
-                            strip_query(path)
-                        )));
-                    }
-                    self.rate_limited(retry_after.as_deref());
+                    self.wait_after_429(&mut limited, retry_after.as_deref())
+                        .map_err(|m| ApiError::Failed(format!("GET {}: {m}", strip_query(path))))?;
                     continue;
                 }
                 Attempt::Reply { status, .. } if status >= 500 => format!("HTTP {status}"),
@@ -349,7 +355,7 @@ impl ClerkApi {
 }
 
 /// Clerk answers at most this many 429s in a row for one request before the record fails.
-pub(crate) const MAX_RATE_LIMITED: u32 = 60;
+const MAX_RATE_LIMITED: u32 = 60;
 
 /// 401/403: the key is wrong or lacks access; 402: the instance's plan refuses the feature.
 pub(crate) fn is_fatal(status: u16) -> bool {

@@ -16,9 +16,7 @@
 //! * Batches overlap ([`Sink::pipeline_depth`]): workers take the next batch's records while a
 //!   slow request of the previous one is still out, so the budget is used to the end.
 
-use super::api::{
-    ApiError, Attempt, ClerkApi, ClerkError, MAX_RATE_LIMITED, fatal_message, is_fatal,
-};
+use super::api::{ApiError, Attempt, ClerkApi, ClerkError, fatal_message, is_fatal};
 use authferry_core::{
     Answer, Existing, Field, Queued, Reason, ReasonCode, RequestBudget, Sink, SinkCapabilities,
     SinkError, User, WriteItem, WriteOutcome,
@@ -287,13 +285,9 @@ fn deliver(api: &ClerkApi, job: &Job) -> Result<WriteOutcome, SinkError> {
                 retry_after,
                 ..
             } => {
-                limited += 1;
-                if limited > MAX_RATE_LIMITED {
-                    return Ok(failed(format!(
-                        "still rate limited (429) after {MAX_RATE_LIMITED} waits"
-                    )));
+                if let Err(m) = api.wait_after_429(&mut limited, retry_after.as_deref()) {
+                    return Ok(failed(m));
                 }
-                api.rate_limited(retry_after.as_deref());
                 continue;
             }
             Attempt::Reply { status, .. } if status >= 500 => {
