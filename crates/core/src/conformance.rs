@@ -49,11 +49,16 @@ pub fn kit_user(i: u64) -> User {
     }
 }
 
-fn write(sink: &mut dyn Sink, users: &[User], resumed: bool) -> Vec<WriteOutcome> {
-    let items: Vec<WriteItem<'_>> = users
+/// `users` as one batch for [`Sink::write_batch`].
+pub fn write_items(users: &[User], resumed: bool) -> Vec<WriteItem<'_>> {
+    users
         .iter()
-        .map(|u| WriteItem { user: u, resumed })
-        .collect();
+        .map(|user| WriteItem { user, resumed })
+        .collect()
+}
+
+fn write(sink: &mut dyn Sink, users: &[User], resumed: bool) -> Vec<WriteOutcome> {
+    let items = write_items(users, resumed);
     let out = sink.write_batch(&items).expect("write_batch");
     assert_eq!(out.len(), users.len(), "one outcome per item");
     out

@@ -5,10 +5,11 @@
 //!
 //! Every test runs once per database through the `both!` macro.
 
+use authferry_core::conformance::write_items as items;
 use authferry_core::{
     EmailAddress, Existing, ExternalAccount, Field, Journal, PasswordCredential, PhoneNumber,
     Quiet, ReasonCode, RecordError, RunOptions, Secret, Sink, SinkError, Source, Summary,
-    Timestamp, User, WriteItem, WriteOutcome,
+    Timestamp, User, WriteOutcome,
 };
 use authferry_platforms::better_auth::{BetterAuthOptions, BetterAuthSink, BetterAuthTarget};
 use authferry_testkit::TempPgDatabase;
@@ -329,13 +330,6 @@ fn rich_user() -> User {
         banned: true,
         ..Default::default()
     }
-}
-
-fn items(users: &[User], resumed: bool) -> Vec<WriteItem<'_>> {
-    users
-        .iter()
-        .map(|user| WriteItem { user, resumed })
-        .collect()
 }
 
 fn write(sink: &mut BetterAuthSink, users: &[User]) -> Vec<WriteOutcome> {

@@ -2,7 +2,7 @@
 //! (`tests/fake-clerk/server.py`: spec-validated requests, fixed-window 429s, Clerk's error
 //! JSON, deterministic faults including faults after the user was stored).
 
-use authferry_core::conformance::{Harness, check_sink};
+use authferry_core::conformance::{Harness, check_sink, write_items};
 use authferry_core::{
     EmailAddress, Journal, PasswordCredential, PhoneNumber, Quiet, ReasonCode, RecordError,
     RunOptions, Secret, Sink, Source, Timestamp, User, WriteItem, WriteOutcome,
@@ -67,13 +67,6 @@ fn full_user(i: u64) -> User {
         created_at: Some(Timestamp::from_millis(1_600_000_000_000 + i as i64 * 1000)),
         ..Default::default()
     }
-}
-
-fn write_items(users: &[User], resumed: bool) -> Vec<WriteItem<'_>> {
-    users
-        .iter()
-        .map(|user| WriteItem { user, resumed })
-        .collect()
 }
 
 fn all_migrated(out: &[WriteOutcome]) -> bool {

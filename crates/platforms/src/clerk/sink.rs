@@ -82,38 +82,23 @@ impl ClerkSink {
 pub fn create_user_body(user: &User) -> Result<Value, Reason> {
     let mut b = Map::new();
     b.insert("external_id".into(), json!(user.source_id));
-    // Primary first: Clerk makes the first address the primary one.
-    let mut emails: Vec<_> = user.emails.iter().collect();
-    emails.sort_by_key(|e| !std::ptr::eq(*e, user.primary_email().expect("non-empty")));
-    if !emails.is_empty() {
-        b.insert(
-            "email_address".into(),
-            json!(emails.iter().map(|e| &e.address).collect::<Vec<_>>()),
-        );
-        // Unverified addresses stay unverified: "reserved" is Clerk's usable-but-unverified state.
-        if emails.iter().any(|e| !e.verified) {
-            let status: Vec<&str> = emails
-                .iter()
-                .map(|e| if e.verified { "verified" } else { "reserved" })
-                .collect();
-            b.insert("email_address_identification_status".into(), json!(status));
-        }
-    }
-    let mut phones: Vec<_> = user.phones.iter().collect();
-    phones.sort_by_key(|p| !std::ptr::eq(*p, user.primary_phone().expect("non-empty")));
-    if !phones.is_empty() {
-        b.insert(
-            "phone_number".into(),
-            json!(phones.iter().map(|p| &p.number).collect::<Vec<_>>()),
-        );
-        if phones.iter().any(|p| !p.verified) {
-            let status: Vec<&str> = phones
-                .iter()
-                .map(|p| if p.verified { "verified" } else { "reserved" })
-                .collect();
-            b.insert("phone_number_identification_status".into(), json!(status));
-        }
-    }
+    // Primary first: Clerk makes the first address (and phone) the primary one.
+    let primary_email = user.primary_email();
+    put_identifiers(
+        &mut b,
+        "email_address",
+        primary_first(&user.emails, primary_email)
+            .map(|e| (e.address.as_str(), e.verified))
+            .collect(),
+    );
+    let primary_phone = user.primary_phone();
+    put_identifiers(
+        &mut b,
+        "phone_number",
+        primary_first(&user.phones, primary_phone)
+            .map(|p| (p.number.as_str(), p.verified))
+            .collect(),
+    );
     for (key, value) in [
         ("username", &user.username),
         ("first_name", &user.first_name),
@@ -195,6 +180,34 @@ pub fn create_user_body(user: &User) -> Result<Value, Reason> {
         )
     })?;
     Ok(body)
+}
+
+/// `items` with `primary` (one of them) first, the rest in their order.
+fn primary_first<'a, T>(items: &'a [T], primary: Option<&'a T>) -> impl Iterator<Item = &'a T> {
+    let is_primary = move |t: &&T| primary.is_some_and(|p| std::ptr::eq(*t, p));
+    items
+        .iter()
+        .filter(is_primary)
+        .chain(items.iter().filter(move |t| !is_primary(t)))
+}
+
+/// `key` = the values, and `key_identification_status` when any is unverified: "reserved" is
+/// Clerk's usable-but-unverified state, so an unverified address does not become verified.
+fn put_identifiers(b: &mut Map<String, Value>, key: &str, values: Vec<(&str, bool)>) {
+    if values.is_empty() {
+        return;
+    }
+    b.insert(
+        key.into(),
+        json!(values.iter().map(|(v, _)| *v).collect::<Vec<_>>()),
+    );
+    if values.iter().any(|(_, verified)| !verified) {
+        let status: Vec<&str> = values
+            .iter()
+            .map(|(_, verified)| if *verified { "verified" } else { "reserved" })
+            .collect();
+        b.insert(format!("{key}_identification_status"), json!(status));
+    }
 }
 
 /// One record's request, ready to send. Holds the body (digests, secrets): never printed.
