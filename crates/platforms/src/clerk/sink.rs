@@ -755,3 +755,59 @@ impl Sink for ClerkSink {
         state.lock().expect("state").flush(&answers);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authferry_core::{EmailAddress, PasswordCredential, Secret};
+
+    #[test]
+    fn body_puts_the_primary_first_and_keeps_unverified_reserved() {
+        let user = User {
+            source_id: "u1".into(),
+            emails: vec![
+                EmailAddress {
+                    address: "old@example.com".into(),
+                    verified: false,
+                    primary: false,
+                },
+                EmailAddress {
+                    address: "main@example.com".into(),
+                    verified: true,
+                    primary: true,
+                },
+            ],
+            display_name: Some("Ada Lovelace".into()),
+            password: Some(PasswordCredential {
+                hasher: None,
+                digest: Secret::new("$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW"),
+                params: Default::default(),
+            }),
+            ..Default::default()
+        };
+        let body = create_user_body(&user).unwrap();
+        assert_eq!(
+            body["email_address"],
+            json!(["main@example.com", "old@example.com"])
+        );
+        assert_eq!(
+            body["email_address_identification_status"],
+            json!(["verified", "reserved"])
+        );
+        assert_eq!(body["external_id"], "u1");
+        assert_eq!(body["first_name"], "Ada Lovelace");
+        // The hasher comes from the digest when the source named none.
+        assert_eq!(body["password_hasher"], "bcrypt");
+        assert!(body.get("skip_password_requirement").is_none());
+        assert!(body.get("phone_number").is_none());
+
+        let bare = User {
+            source_id: "u2".into(),
+            username: Some("ada".into()),
+            ..Default::default()
+        };
+        let body = create_user_body(&bare).unwrap();
+        assert_eq!(body["skip_password_requirement"], true);
+        assert!(body.get("email_address_identification_status").is_none());
+    }
+}
