@@ -324,3 +324,44 @@ fn nothing_secret_reaches_output_reports_or_journal() {
     );
     assert!(seen.contains("s3"));
 }
+
+/// A journal numbers records by position: a source that gives other records at the same
+/// positions on a resume (users deleted from a live platform, an edited export) is refused with
+/// what to do, instead of taking record N for the one the journal knew.
+#[test]
+fn a_source_that_changed_under_its_journal_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |id: &str| {
+        format!("{{\"source_id\":\"{id}\",\"emails\":[{{\"address\":\"{id}@example.com\"}}]}}\n")
+    };
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        ["a", "b", "c"].map(line).concat(),
+    )
+    .unwrap();
+    let run = || {
+        authferry(
+            dir.path(),
+            &[
+                "migrate",
+                "-q",
+                "--from",
+                "ndjson:in.ndjson",
+                "--to",
+                "ndjson:out.ndjson",
+                "--journal",
+                "j.sqlite",
+            ],
+        )
+    };
+    assert_eq!(run().status.code(), Some(0));
+    assert_eq!(run().status.code(), Some(0), "an unchanged source resumes");
+    // "b" was deleted: "c" now sits where "b" was.
+    std::fs::write(dir.path().join("in.ndjson"), ["a", "c"].map(line).concat()).unwrap();
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("record #2 was b, it is now c"), "{stderr}");
+    assert!(stderr.contains("new --journal"), "{stderr}");
+    assert!(!stderr.contains("re-run the same command"), "{stderr}");
+}

@@ -70,6 +70,15 @@ pub enum EngineError {
     Sink(#[from] SinkError),
     #[error("cannot write the failure log: {0}")]
     FailureLog(std::io::Error),
+    /// Resuming numbers records by their position in the source; a source that now gives
+    /// other records at the same positions (a live platform where users were deleted, an edited
+    /// file) cannot be resumed with this journal.
+    #[error(
+        "the source is not what this journal was written from: record #{seq} was {was}, it is now {now}. \
+         Start again with a new --journal: the target is written idempotently, so users already \
+         there are reported as already present, not written twice"
+    )]
+    SourceChanged { seq: u64, was: String, now: String },
 }
 
 /// One record's final outcome, waiting for the next journal commit.
@@ -261,6 +270,21 @@ pub fn run(
                 let (first, last) = (items[0].0, items[items.len() - 1].0);
                 let stored: HashMap<u64, Stored> =
                     journal.states(first, last)?.into_iter().collect();
+                // A resume: the records must be the ones the journal saw at these positions.
+                if stored.values().any(|s| matches!(s, Stored::Done(_))) {
+                    let known = journal.source_ids(first, last)?;
+                    for (seq, item) in &items {
+                        if let (Some(was), Ok(user)) = (known.get(seq), item) {
+                            if *was != user.source_id {
+                                return Err(EngineError::SourceChanged {
+                                    seq: *seq,
+                                    was: was.clone(),
+                                    now: user.source_id.clone(),
+                                });
+                            }
+                        }
+                    }
+                }
 
                 let mut ready: Vec<Queued> = Vec::with_capacity(items.len());
                 let mut batch = journal.batch()?;

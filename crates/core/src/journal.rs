@@ -270,6 +270,27 @@ impl Journal {
         Ok(out)
     }
 
+    /// The source ids the journal holds for the records numbered `from..=to` (records that
+    /// ended with an outcome and had an id).
+    pub fn source_ids(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<std::collections::HashMap<u64, String>, JournalError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, source_id FROM records WHERE seq BETWEEN ?1 AND ?2 AND source_id IS NOT NULL",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![from as i64, to as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Starts a transaction for one batch's journal writes.
     pub fn batch(&mut self) -> Result<JournalBatch<'_>, JournalError> {
         let path = self.path.display().to_string();

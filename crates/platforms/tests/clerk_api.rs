@@ -433,7 +433,8 @@ fn clerk_api_source_lists_every_user_and_joins_digests_from_the_csv() {
     let e2 = users[2].as_ref().unwrap_err();
     assert_eq!(e2.field.as_deref(), Some("password_digest"));
     assert!(users[3].as_ref().unwrap().password.is_none());
-    // Listing used the limiter's budget, not more.
+    // Three pages (500, 500, 203), each after the last id of the one before.
+    assert_eq!(fc.stat(&["requests"]), 3);
     assert_eq!(fc.stat(&["spec_violations"]), 0);
     assert_eq!(fc.stat(&["by_status", "429"]), 0);
 }

@@ -178,7 +178,16 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     let mut display = ProgressDisplay::new(plan.quiet);
     let result = authferry_core::run(source, sink.as_mut(), &mut journal, opts, &mut display);
     display.finish();
-    let summary = result.context("the run stopped; what was acknowledged is in the journal, re-run the same command to resume")?;
+    let summary = match result {
+        Ok(summary) => summary,
+        // Its message says what to do instead of resuming.
+        Err(e @ authferry_core::EngineError::SourceChanged { .. }) => return Err(e.into()),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(
+                "the run stopped; what was acknowledged is in the journal, re-run the same command to resume",
+            ));
+        }
+    };
     print_summary(&summary, plan.json)?;
     if let Some(path) = &plan.report {
         let mut f = authferry_core::io::create_private_file(path)

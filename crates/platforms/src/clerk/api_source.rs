@@ -1,5 +1,7 @@
 //! `--from clerk-api`: every user of a live Clerk instance, page by page through
-//! `GET /v1/users` (500 per page, oldest first), under the same limiter as the Clerk sink.
+//! `GET /v1/users` (500 per page, oldest first, each page after the last id of the one before:
+//! the spec's `starting_after` cursor, which neither skips nor repeats a user when others are
+//! created or deleted meanwhile), under the same limiter as the Clerk sink.
 //!
 //! The API never returns password digests or TOTP secrets. `--with-digests clerk-csv:PATH`
 //! joins the dashboard's CSV export on the user id to add them (the approach of Clerk's own
@@ -7,8 +9,10 @@
 //! passwords from the CSV. The CSV is indexed once into a private temporary SQLite database
 //! (SQLite unlinks it at once and removes it on close), so memory stays bounded by one page.
 //!
-//! Order is `+created_at`, so a resumed run reads the same records in the same order as long
-//! as nobody is deleted meanwhile; users created during the move come last.
+//! Order is `+created_at`, so users created during the move come last and a resumed run reads
+//! the same records in the same order. If users were deleted between a crash and the resume,
+//! the positions shift and the engine refuses the journal (`SourceChanged`) rather than
+//! guessing.
 
 use super::api::{ApiError, ClerkApi};
 use super::api_json::user_from_api_object;
@@ -22,7 +26,10 @@ const PAGE: u64 = 500;
 
 pub struct ClerkApiSource {
     api: ClerkApi,
-    offset: u64,
+    /// Users read so far (for naming records without a usable id).
+    read: u64,
+    /// The id of the last user of the last page: the next page's cursor.
+    after: Option<String>,
     page: std::vec::IntoIter<Value>,
     done: bool,
     digests: Option<DigestIndex>,
@@ -38,7 +45,8 @@ impl ClerkApiSource {
             .transpose()?;
         Ok(ClerkApiSource {
             api,
-            offset: 0,
+            read: 0,
+            after: None,
             page: Vec::new().into_iter(),
             done: false,
             digests: index,
@@ -47,10 +55,11 @@ impl ClerkApiSource {
     }
 
     fn next_page(&mut self) -> Result<(), ApiError> {
-        let path = format!(
-            "/v1/users?limit={PAGE}&offset={}&order_by=%2Bcreated_at",
-            self.offset
-        );
+        let mut path = format!("/v1/users?limit={PAGE}&order_by=%2Bcreated_at");
+        if let Some(after) = &self.after {
+            path.push_str("&starting_after=");
+            path.push_str(&urlencoding::encode(after));
+        }
         let users = match self.api.get_json(&path)? {
             Value::Array(users) => users,
             _ => {
@@ -59,8 +68,22 @@ impl ClerkApiSource {
                 ));
             }
         };
-        self.offset += users.len() as u64;
         self.done = (users.len() as u64) < PAGE;
+        match users
+            .last()
+            .and_then(|u| u.get("id"))
+            .and_then(Value::as_str)
+        {
+            Some(id) => self.after = Some(id.to_string()),
+            // Without the last id there is no next page to ask for.
+            None if !self.done => {
+                return Err(ApiError::Failed(
+                    "a page of users ends with a user without an id: cannot ask for the next"
+                        .into(),
+                ));
+            }
+            None => {}
+        }
         self.page = users.into_iter();
         Ok(())
     }
@@ -88,11 +111,12 @@ impl Source for ClerkApiSource {
             if let Err(e) = self.next_page() {
                 return Some(Err(RecordError::fatal(format!(
                     "listing users after {} of them: {e}",
-                    self.offset
+                    self.read
                 ))));
             }
         };
-        let position = self.offset - self.page.len() as u64;
+        self.read += 1;
+        let position = self.read;
         let mut user = match user_from_api_object(position, &value) {
             Ok(u) => u,
             Err(e) => return Some(Err(e)),
