@@ -41,10 +41,10 @@ fn main() -> ExitCode {
                 eprintln!("authferry: {usage}");
                 return ExitCode::from(2);
             }
-            if let Some(io) = err.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
             }
             eprintln!("authferry: {err:#}");
             ExitCode::from(1)

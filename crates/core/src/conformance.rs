@@ -34,7 +34,7 @@ pub fn kit_user(i: u64) -> User {
         source_id: format!("kit_user_{i:06}"),
         emails: vec![EmailAddress {
             address: format!("kit-{i}@example.com"),
-            verified: i % 2 == 0,
+            verified: i.is_multiple_of(2),
             primary: true,
         }],
         first_name: Some(format!("Kit {i}")),

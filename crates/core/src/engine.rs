@@ -274,14 +274,14 @@ pub fn run(
                 if stored.values().any(|s| matches!(s, Stored::Done(_))) {
                     let known = journal.source_ids(first, last)?;
                     for (seq, item) in &items {
-                        if let (Some(was), Ok(user)) = (known.get(seq), item) {
-                            if *was != user.source_id {
-                                return Err(EngineError::SourceChanged {
-                                    seq: *seq,
-                                    was: was.clone(),
-                                    now: user.source_id.clone(),
-                                });
-                            }
+                        if let (Some(was), Ok(user)) = (known.get(seq), item)
+                            && *was != user.source_id
+                        {
+                            return Err(EngineError::SourceChanged {
+                                seq: *seq,
+                                was: was.clone(),
+                                now: user.source_id.clone(),
+                            });
                         }
                     }
                 }

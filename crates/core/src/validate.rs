@@ -95,13 +95,13 @@ pub fn validate(user: &User) -> Result<(), Reason> {
             }
         }
     }
-    if let Some(u) = &user.username {
-        if u.chars().any(char::is_whitespace) {
-            return fail(
-                ReasonCode::InvalidField,
-                format!("field `username` ({u:?}) contains whitespace"),
-            );
-        }
+    if let Some(u) = &user.username
+        && u.chars().any(char::is_whitespace)
+    {
+        return fail(
+            ReasonCode::InvalidField,
+            format!("field `username` ({u:?}) contains whitespace"),
+        );
     }
     if let Some(pw) = &user.password {
         if pw.digest.is_empty() {
@@ -120,13 +120,13 @@ pub fn validate(user: &User) -> Result<(), Reason> {
             );
         }
     }
-    if let Some(secret) = &user.totp_secret {
-        if let Err(why) = check_base32(secret.expose()) {
-            return fail(
-                ReasonCode::InvalidField,
-                format!("field `totp_secret` is not a base32 secret ({why})"),
-            );
-        }
+    if let Some(secret) = &user.totp_secret
+        && let Err(why) = check_base32(secret.expose())
+    {
+        return fail(
+            ReasonCode::InvalidField,
+            format!("field `totp_secret` is not a base32 secret ({why})"),
+        );
     }
     for (i, code) in user.backup_codes.iter().enumerate() {
         if code.is_empty() || code.len() > 64 {

@@ -111,10 +111,10 @@ impl NdjsonSink {
                     break;
                 }
                 complete_len += n as u64;
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    if let Some(id) = v.get("source_id").and_then(|v| v.as_str()) {
-                        present.insert(id_key(id));
-                    }
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                    && let Some(id) = v.get("source_id").and_then(|v| v.as_str())
+                {
+                    present.insert(id_key(id));
                 }
             }
         }

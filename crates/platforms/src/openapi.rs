@@ -66,16 +66,16 @@ fn check(v: &Value, schema: &Value, path: &mut Vec<String>) -> Result<(), String
             Err("must not be null".into())
         };
     }
-    if let Some(ty) = s.get("type").and_then(Value::as_str) {
-        if !type_fits(v, ty) {
-            return Err(format!("expected {} {ty}, found {}", article(ty), kind(v)));
-        }
+    if let Some(ty) = s.get("type").and_then(Value::as_str)
+        && !type_fits(v, ty)
+    {
+        return Err(format!("expected {} {ty}, found {}", article(ty), kind(v)));
     }
-    if let Some(options) = s.get("enum").and_then(Value::as_array) {
-        if !options.contains(v) {
-            let names: Vec<String> = options.iter().map(|o| o.to_string()).collect();
-            return Err(format!("must be one of {}", names.join(", ")));
-        }
+    if let Some(options) = s.get("enum").and_then(Value::as_array)
+        && !options.contains(v)
+    {
+        let names: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+        return Err(format!("must be one of {}", names.join(", ")));
     }
     let bound = |key: &str| s.get(key).and_then(Value::as_f64);
     if let Value::String(text) = v {
@@ -93,10 +93,10 @@ fn check(v: &Value, schema: &Value, path: &mut Vec<String>) -> Result<(), String
             ));
         }
     }
-    if let Some(n) = v.as_f64() {
-        if bound("minimum").is_some_and(|m| n < m) || bound("maximum").is_some_and(|m| n > m) {
-            return Err("out of the allowed range".into());
-        }
+    if let Some(n) = v.as_f64()
+        && (bound("minimum").is_some_and(|m| n < m) || bound("maximum").is_some_and(|m| n > m))
+    {
+        return Err("out of the allowed range".into());
     }
     if let Value::Array(items) = v {
         if bound("minItems").is_some_and(|m| (items.len() as f64) < m)

@@ -72,17 +72,17 @@ pub fn write_clerk_csv(path: &Path, users: u64, seed: u64) -> std::io::Result<()
             i,
             if r & 1 == 0 { "" } else { "x" }
         );
-        let username = if r % 2 == 0 {
+        let username = if r.is_multiple_of(2) {
             format!("user{i}")
         } else {
             String::new()
         };
-        let phone = if r % 3 == 0 {
+        let phone = if r.is_multiple_of(3) {
             format!("+1555{:07}", i % 10_000_000)
         } else {
             String::new()
         };
-        let totp = if r % 20 == 0 {
+        let totp = if r.is_multiple_of(20) {
             (0..32)
                 .map(|k| BASE32[((r >> (k % 59)) as usize + k) % 32] as char)
                 .collect()

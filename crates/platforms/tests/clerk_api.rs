@@ -507,7 +507,7 @@ fn exhausted_retries_fail_with_the_last_status_and_a_later_run_resolves_them_onc
         )
     };
     // Every request faulted: `prepare` itself cannot get through.
-    let err = run(users.clone()).err().expect("no request can succeed");
+    let err = run(users.clone()).expect_err("no request can succeed");
     assert!(err.to_string().contains("failed 3 times"), "{err}");
 
     // Half the requests faulted: records end migrated or failed with the last status.

@@ -108,7 +108,7 @@ impl<'a> IdmapWriter<'a> {
                 )
             }
             IdmapFormat::Sql => {
-                if n % SQL_ROWS_PER_INSERT == 0 {
+                if n.is_multiple_of(SQL_ROWS_PER_INSERT) {
                     if n > 0 {
                         writeln!(
                             w,

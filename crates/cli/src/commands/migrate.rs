@@ -110,12 +110,10 @@ fn better_auth_secret() -> Option<String> {
 }
 
 fn execute(plan: RunPlan) -> anyhow::Result<i32> {
-    if let (Some(r), Some(f)) = (&plan.report, &plan.failures) {
-        if r == f {
-            return Err(
-                UsageError("--report and --failures must be different files".into()).into(),
-            );
-        }
+    if let (Some(r), Some(f)) = (&plan.report, &plan.failures)
+        && r == f
+    {
+        return Err(UsageError("--report and --failures must be different files".into()).into());
     }
     let env = SinkEnv {
         better_auth_secret: better_auth_secret(),

@@ -359,7 +359,7 @@ const MAX_RATE_LIMITED: u32 = 60;
 
 /// 401/403: the key is wrong or lacks access; 402: the instance's plan refuses the feature.
 pub(crate) fn is_fatal(status: u16) -> bool {
-    matches!(status, 401 | 402 | 403)
+    matches!(status, 401..=403)
 }
 
 pub(crate) fn fatal_message(status: u16, detail: &str) -> String {

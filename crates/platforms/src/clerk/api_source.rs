@@ -121,10 +121,10 @@ impl Source for ClerkApiSource {
             Ok(u) => u,
             Err(e) => return Some(Err(e)),
         };
-        if let Some(index) = &self.digests {
-            if let Err(e) = index.fill(&mut user) {
-                return Some(Err(e));
-            }
+        if let Some(index) = &self.digests
+            && let Err(e) = index.fill(&mut user)
+        {
+            return Some(Err(e));
         }
         Some(Ok(user))
     }

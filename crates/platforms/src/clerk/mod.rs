@@ -176,65 +176,6 @@ pub(crate) fn parse_flag(text: &str) -> Option<bool> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn multi_valued_cells_split_on_pipe_and_comma() {
-        let values: Vec<&str> = split_multi(" a@x.com| b@x.com ,c@x.com,,|").collect();
-        assert_eq!(values, ["a@x.com", "b@x.com", "c@x.com"]);
-        assert_eq!(split_multi("").count(), 0);
-    }
-
-    #[test]
-    fn identifier_list_merges_case_insensitively_and_keeps_order() {
-        let mut emails = IdentifierList::emails();
-        emails.add("Ada@Example.com", false, true);
-        emails.add("ada@example.com", true, false);
-        emails.add("second@example.com", false, false);
-        emails.add("  ", true, false);
-        let emails = emails.into_emails();
-        assert_eq!(emails.len(), 2);
-        assert_eq!(emails[0].address, "Ada@Example.com");
-        assert!(emails[0].primary && emails[0].verified);
-        assert!(!emails[1].primary && !emails[1].verified);
-
-        let mut phones = IdentifierList::phones();
-        phones.add("+15551234567", true, true);
-        phones.add("+15551234567", false, false);
-        assert_eq!(phones.into_phones().len(), 1);
-    }
-
-    #[test]
-    fn providers_lose_clerks_prefix() {
-        assert_eq!(provider_without_prefix("oauth_google"), "google");
-        assert_eq!(provider_without_prefix("oauth_custom_acme"), "custom_acme");
-        assert_eq!(provider_without_prefix("saml"), "saml");
-    }
-
-    #[test]
-    fn dates_in_the_usual_shapes() {
-        let expected = Some(Timestamp::from_millis(1_705_312_800_000));
-        assert_eq!(parse_date_text("2024-01-15T10:00:00Z"), expected);
-        assert_eq!(parse_date_text("2024-01-15 10:00:00"), expected);
-        assert_eq!(parse_date_text("2024-01-15T10:00:00"), expected);
-        assert_eq!(parse_date_text("1705312800000"), expected);
-        assert_eq!(
-            parse_date_text("2024-01-15"),
-            Some(Timestamp::from_millis(1_705_276_800_000))
-        );
-        assert_eq!(parse_date_text("yesterday"), None);
-    }
-
-    #[test]
-    fn flags() {
-        assert_eq!(parse_flag(" TRUE "), Some(true));
-        assert_eq!(parse_flag("0"), Some(false));
-        assert_eq!(parse_flag("maybe"), None);
-    }
-}
-
 /// A JSON export (array, NDJSON or wrapped) whose objects become users through `convert`:
 /// the streaming, numbering and error handling the Clerk JSON sources share.
 pub(crate) struct JsonObjectSource {
@@ -319,3 +260,62 @@ macro_rules! json_object_source {
     };
 }
 pub(crate) use json_object_source;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_valued_cells_split_on_pipe_and_comma() {
+        let values: Vec<&str> = split_multi(" a@x.com| b@x.com ,c@x.com,,|").collect();
+        assert_eq!(values, ["a@x.com", "b@x.com", "c@x.com"]);
+        assert_eq!(split_multi("").count(), 0);
+    }
+
+    #[test]
+    fn identifier_list_merges_case_insensitively_and_keeps_order() {
+        let mut emails = IdentifierList::emails();
+        emails.add("Ada@Example.com", false, true);
+        emails.add("ada@example.com", true, false);
+        emails.add("second@example.com", false, false);
+        emails.add("  ", true, false);
+        let emails = emails.into_emails();
+        assert_eq!(emails.len(), 2);
+        assert_eq!(emails[0].address, "Ada@Example.com");
+        assert!(emails[0].primary && emails[0].verified);
+        assert!(!emails[1].primary && !emails[1].verified);
+
+        let mut phones = IdentifierList::phones();
+        phones.add("+15551234567", true, true);
+        phones.add("+15551234567", false, false);
+        assert_eq!(phones.into_phones().len(), 1);
+    }
+
+    #[test]
+    fn providers_lose_clerks_prefix() {
+        assert_eq!(provider_without_prefix("oauth_google"), "google");
+        assert_eq!(provider_without_prefix("oauth_custom_acme"), "custom_acme");
+        assert_eq!(provider_without_prefix("saml"), "saml");
+    }
+
+    #[test]
+    fn dates_in_the_usual_shapes() {
+        let expected = Some(Timestamp::from_millis(1_705_312_800_000));
+        assert_eq!(parse_date_text("2024-01-15T10:00:00Z"), expected);
+        assert_eq!(parse_date_text("2024-01-15 10:00:00"), expected);
+        assert_eq!(parse_date_text("2024-01-15T10:00:00"), expected);
+        assert_eq!(parse_date_text("1705312800000"), expected);
+        assert_eq!(
+            parse_date_text("2024-01-15"),
+            Some(Timestamp::from_millis(1_705_276_800_000))
+        );
+        assert_eq!(parse_date_text("yesterday"), None);
+    }
+
+    #[test]
+    fn flags() {
+        assert_eq!(parse_flag(" TRUE "), Some(true));
+        assert_eq!(parse_flag("0"), Some(false));
+        assert_eq!(parse_flag("maybe"), None);
+    }
+}

@@ -110,14 +110,14 @@ pub fn create_user_body(user: &User) -> Result<Value, Reason> {
     }
     // A single display name (Auth.js `name`) goes whole into first_name: splitting it would
     // guess wrong for many names, and nothing of it is lost this way.
-    if user.first_name.is_none() && user.last_name.is_none() {
-        if let Some(name) = user
+    if user.first_name.is_none()
+        && user.last_name.is_none()
+        && let Some(name) = user
             .display_name
             .as_deref()
             .filter(|n| !n.trim().is_empty())
-        {
-            b.insert("first_name".into(), json!(name));
-        }
+    {
+        b.insert("first_name".into(), json!(name));
     }
     match &user.password {
         Some(pw) => {
@@ -465,10 +465,10 @@ struct Slot {
 
 impl Inflight {
     fn set(&mut self, batch: u64, index: usize, outcome: WriteOutcome) {
-        if let Some(slot) = self.slots.iter_mut().find(|s| s.id == batch) {
-            if slot.outcomes[index].replace(outcome).is_none() {
-                slot.remaining -= 1;
-            }
+        if let Some(slot) = self.slots.iter_mut().find(|s| s.id == batch)
+            && slot.outcomes[index].replace(outcome).is_none()
+        {
+            slot.remaining -= 1;
         }
     }
 
