@@ -6,7 +6,7 @@ use crate::journal::{Journal, JournalBatch, JournalError, Stored};
 use crate::model::{Field, User};
 use crate::outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
 use crate::report::{Estimate, FormatCount, Mode, Problem, Summary};
-use crate::traits::{Answer, Queued, Sink, SinkCapabilities, SinkError, Source};
+use crate::traits::{Answer, Queued, Sink, SinkCapabilities, SinkError, Source, answer_each};
 use crate::validate::{identifier_keys, validate};
 use authferry_hash::Support;
 use std::collections::HashMap;
@@ -430,33 +430,28 @@ fn plan_stream(
     batches: std::sync::mpsc::Receiver<Vec<Queued>>,
     answers: std::sync::mpsc::Sender<Answer>,
 ) {
-    for batch in batches {
+    answer_each(batches, answers, |batch| {
         let users: Vec<&User> = batch.iter().map(|q| &q.user).collect();
-        let result = sink.find_existing(&users).map(|existing| {
-            existing
-                .into_iter()
-                .map(|ex| match ex {
-                    None => WriteOutcome::Migrated {
-                        target_id: String::new(),
-                    },
-                    Some(e) => WriteOutcome::Skipped {
-                        reason: Reason::new(
-                            ReasonCode::ExistsInTarget,
-                            format!(
-                                "{} already in the target as user {}",
-                                e.identifier, e.target_id
-                            ),
+        let existing = sink.find_existing(&users)?;
+        Ok(existing
+            .into_iter()
+            .map(|ex| match ex {
+                None => WriteOutcome::Migrated {
+                    target_id: String::new(),
+                },
+                Some(e) => WriteOutcome::Skipped {
+                    reason: Reason::new(
+                        ReasonCode::ExistsInTarget,
+                        format!(
+                            "{} already in the target as user {}",
+                            e.identifier, e.target_id
                         ),
-                        target_id: None,
-                    },
-                })
-                .collect()
-        });
-        let failed = result.is_err();
-        if answers.send((batch, result)).is_err() || failed {
-            break;
-        }
-    }
+                    ),
+                    target_id: None,
+                },
+            })
+            .collect())
+    })
 }
 
 fn report_progress(

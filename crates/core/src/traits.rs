@@ -139,28 +139,39 @@ pub trait Sink: Send {
     /// a time with [`Sink::write_batch`]; a sink with [`Sink::pipeline_depth`] above 1
     /// overrides it to overlap batches.
     fn write_stream(&mut self, batches: Receiver<Vec<Queued>>, answers: Sender<Answer>) {
-        for batch in batches {
-            let result = if batch.is_empty() {
-                Ok(Vec::new())
-            } else {
-                let items: Vec<WriteItem<'_>> = batch
-                    .iter()
-                    .map(|q| WriteItem {
-                        user: &q.user,
-                        resumed: q.resumed,
-                    })
-                    .collect();
-                self.write_batch(&items)
-            };
-            let failed = result.is_err();
-            if answers.send((batch, result)).is_err() || failed {
-                break;
+        answer_each(batches, answers, |batch| {
+            if batch.is_empty() {
+                return Ok(Vec::new());
             }
-        }
+            let items: Vec<WriteItem<'_>> = batch
+                .iter()
+                .map(|q| WriteItem {
+                    user: &q.user,
+                    resumed: q.resumed,
+                })
+                .collect();
+            self.write_batch(&items)
+        })
     }
     /// After the last batch: notes for the person running the migration.
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {
         Ok(Vec::new())
+    }
+}
+
+/// Answers every batch received with `write`, in order, until `batches` closes or an answer
+/// is an `Err` (the run stops there).
+pub fn answer_each(
+    batches: Receiver<Vec<Queued>>,
+    answers: Sender<Answer>,
+    mut write: impl FnMut(&[Queued]) -> Result<Vec<WriteOutcome>, SinkError>,
+) {
+    for batch in batches {
+        let result = write(&batch);
+        let failed = result.is_err();
+        if answers.send((batch, result)).is_err() || failed {
+            break;
+        }
     }
 }
 

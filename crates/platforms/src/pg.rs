@@ -69,18 +69,14 @@ impl PgUrl {
         let tls = match mode.as_deref().unwrap_or("prefer") {
             "disable" => Tls::Off,
             "allow" | "prefer" => Tls::Encrypt { required: false },
-            "require" if roots.is_some() => Tls::Verify {
-                // libpq: `require` with a root file behaves as `verify-ca`.
-                roots: roots.clone(),
-                hostname: false,
-            },
-            "require" => Tls::Encrypt { required: true },
-            "verify-ca" => Tls::Verify {
-                roots: roots.clone(),
+            "require" if roots.is_none() => Tls::Encrypt { required: true },
+            // libpq: `require` with a root file behaves as `verify-ca`.
+            "require" | "verify-ca" => Tls::Verify {
+                roots,
                 hostname: false,
             },
             "verify-full" => Tls::Verify {
-                roots: roots.clone(),
+                roots,
                 hostname: true,
             },
             other => {
@@ -89,14 +85,10 @@ impl PgUrl {
                 ));
             }
         };
-        let crate_mode = match &tls {
-            Tls::Off => "disable",
-            Tls::Encrypt { required: false } => "prefer",
-            _ => "require",
-        };
-        kept.push(match crate_mode {
-            "disable" => "sslmode=disable",
-            "prefer" => "sslmode=prefer",
+        // What the `postgres` crate is told; the checking is this module's connector.
+        kept.push(match &tls {
+            Tls::Off => "sslmode=disable",
+            Tls::Encrypt { required: false } => "sslmode=prefer",
             _ => "sslmode=require",
         });
         Ok(PgUrl {
@@ -126,11 +118,6 @@ impl PgUrl {
             set_search_path(&mut client, s)?;
         }
         Ok(client)
-    }
-
-    /// Whether this connection checks the server's certificate (for messages).
-    pub fn verifies_certificate(&self) -> bool {
-        matches!(self.tls, Tls::Verify { .. })
     }
 }
 
