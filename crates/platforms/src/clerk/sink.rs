@@ -453,7 +453,10 @@ fn held_identifiers(u: &Value) -> Vec<(&'static str, String)> {
 /// Batches handed over and not yet answered, in order.
 struct Inflight {
     slots: VecDeque<Slot>,
+    /// The error that stops the run, until it is answered.
     fatal: Option<SinkError>,
+    /// A fatal error happened: workers drop their jobs, the feeder takes no more batches.
+    stopped: bool,
 }
 
 struct Slot {
@@ -472,6 +475,14 @@ impl Inflight {
         }
     }
 
+    /// Stops the run with `e` (the first such error wins).
+    fn stop(&mut self, e: SinkError) {
+        if !self.stopped {
+            self.stopped = true;
+            self.fatal = Some(e);
+        }
+    }
+
     /// Answers every finished batch at the front, in order; after a fatal error, answers the
     /// front batch with it and drops the rest (their records stay in flight in the journal).
     fn flush(&mut self, answers: &Sender<Answer>) {
@@ -480,7 +491,8 @@ impl Inflight {
                 let _ = answers.send((slot.items, Err(e)));
             }
             self.slots.clear();
-            self.fatal = Some(SinkError::Backend("stopped after an earlier error".into()));
+        }
+        if self.stopped {
             return;
         }
         while self.slots.front().is_some_and(|s| s.remaining == 0) {
@@ -639,6 +651,7 @@ impl Sink for ClerkSink {
         let state = Mutex::new(Inflight {
             slots: VecDeque::new(),
             fatal: None,
+            stopped: false,
         });
         // Bounded: the feeder waits when workers are behind, and so does the engine.
         let (jobs, job_rx) = std::sync::mpsc::sync_channel::<Job>(self.workers * 2);
@@ -651,25 +664,21 @@ impl Sink for ClerkSink {
                             Ok(job) => job,
                             Err(_) => return,
                         };
-                        if state.lock().expect("state").fatal.is_some() {
+                        if state.lock().expect("state").stopped {
                             continue;
                         }
                         let result = deliver(api, &job);
                         let mut st = state.lock().expect("state");
                         match result {
                             Ok(outcome) => st.set(job.batch, job.index, outcome),
-                            Err(e) => {
-                                if st.fatal.is_none() {
-                                    st.fatal = Some(e);
-                                }
-                            }
+                            Err(e) => st.stop(e),
                         }
                         st.flush(&answers);
                     }
                 });
             }
             for (id, batch) in (0u64..).zip(batches) {
-                if state.lock().expect("state").fatal.is_some() {
+                if state.lock().expect("state").stopped {
                     break;
                 }
                 let mut outcomes: Vec<Option<WriteOutcome>> = Vec::with_capacity(batch.len());
@@ -705,7 +714,7 @@ impl Sink for ClerkSink {
                                 outcomes: Vec::new(),
                                 remaining: 0,
                             });
-                            st.fatal = Some(SinkError::Backend(m));
+                            st.stop(SinkError::Backend(m));
                             st.flush(&answers);
                             break;
                         }
