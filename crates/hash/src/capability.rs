@@ -795,3 +795,27 @@ mod tests {
         assert!(!crate::verify(&phc, None, "eicieY7ahchaoCh0eeTb").unwrap());
     }
 }
+
+#[cfg(test)]
+mod salted_bare_digest {
+    use super::*;
+    use crate::ExtParams;
+
+    /// MD5("password") with a salt beside it is a salted digest whether or not the source named
+    /// the algorithm: taken for plain MD5, Clerk would drop the salt and nobody could sign in.
+    #[test]
+    fn is_salted_with_or_without_a_hint() {
+        let params = ExtParams {
+            salt: Some("x".into()),
+            ..Default::default()
+        };
+        let md5 = "5f4dcc3b5aa765d61d8327deb882cf99";
+        for hint in [None, Some("md5")] {
+            let p = prepare_for_target_with("clerk", hint, md5, &params).unwrap();
+            assert_eq!(p.format, F::SaltedDigest, "{hint:?}");
+            assert_ne!(p.support, Native, "{hint:?}");
+        }
+        let plain = prepare_for_target_with("clerk", None, md5, &ExtParams::default()).unwrap();
+        assert_eq!((plain.format, plain.support), (F::Md5Hex, Native));
+    }
+}

@@ -111,23 +111,19 @@ pub fn parse(
     use Format::*;
     let (hint_text, hinted) = resolve_hint(hasher);
     let shape = parse::detect(digest);
-    let Some(mut wanted) = hinted else {
-        return match shape {
-            Some(f) => Ok(ParsedHash {
-                format: f,
-                kdf: parse::parse_as(f, digest, params)?,
-            }),
-            None if params.salt.is_some() && hint_text.is_none() => Ok(ParsedHash {
-                format: SaltedDigest,
-                kdf: parse::parse_as(SaltedDigest, digest, params)?,
-            }),
-            None => Err(HashError::Unrecognised {
+    let mut wanted = match (hinted, shape) {
+        (Some(h), _) => h,
+        (None, Some(f)) => f,
+        (None, None) if params.salt.is_some() && hint_text.is_none() => SaltedDigest,
+        (None, None) => {
+            return Err(HashError::Unrecognised {
                 len: digest.len(),
                 hint: hint_text,
-            }),
-        };
+            });
+        }
     };
-    // A bare digest named by its algorithm, with the salt beside it.
+    // A bare digest (named by its algorithm or recognised by its length) with the salt beside
+    // it is a salted digest, whichever way it was identified.
     if matches!(wanted, Md5Hex | Sha1Hex | Sha256Hex | Sha512Hex) && params.salt.is_some() {
         wanted = SaltedDigest;
     }
@@ -138,10 +134,12 @@ pub fn parse(
             kdf,
         }),
         Err(e) => match shape {
-            Some(s) if s != wanted && family(s) == family(wanted) => Ok(ParsedHash {
-                format: s,
-                kdf: parse::parse_as(s, digest, params)?,
-            }),
+            Some(s) if hinted.is_some() && s != wanted && family(s) == family(wanted) => {
+                Ok(ParsedHash {
+                    format: s,
+                    kdf: parse::parse_as(s, digest, params)?,
+                })
+            }
             _ => Err(e),
         },
     }
