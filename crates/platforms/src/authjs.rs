@@ -611,11 +611,7 @@ impl PgBackend {
 
     /// Puts `schema` first on the session's search_path when it exists.
     fn use_schema_if_present(&mut self, schema: &str) -> Result<bool, String> {
-        let exists = self
-            .client
-            .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
-            .map_err(pg_error)?
-            .is_some();
+        let exists = crate::pg::schema_exists(&mut self.client, schema)?;
         if exists {
             crate::pg::set_search_path(&mut self.client, schema)?;
         }

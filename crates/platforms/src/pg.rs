@@ -106,11 +106,7 @@ impl PgUrl {
         }
         .map_err(describe_error)?;
         if let Some(s) = &self.schema {
-            let exists = client
-                .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[s])
-                .map_err(describe_error)?
-                .is_some();
-            if !exists {
+            if !schema_exists(&mut client, s)? {
                 return Err(format!(
                     "the URL names schema `{s}`, which the database does not have"
                 ));
@@ -139,17 +135,26 @@ pub fn set_search_path(client: &mut postgres::Client, schema: &str) -> Result<()
 /// A PostgreSQL error for people: the server's message and SQLSTATE, or the client's cause
 /// (TLS problems included), never the URL's password.
 pub fn describe_error(e: postgres::Error) -> String {
+    format!("PostgreSQL: {}", describe(&e))
+}
+
+/// [`describe_error`] without the "PostgreSQL:" prefix. A server error names its constraint or
+/// column but leaves out its DETAIL, which quotes the row's values (digests among them).
+pub fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
-            let mut text = format!("PostgreSQL: {} ({})", db.message(), db.code().code());
+            let mut text = format!("{} ({})", db.message(), db.code().code());
             if let Some(c) = db.constraint() {
                 text.push_str(&format!(", constraint {c}"));
+            }
+            if let Some(c) = db.column() {
+                text.push_str(&format!(", column {c}"));
             }
             text
         }
         None => {
-            let mut text = format!("PostgreSQL: {e}");
-            let mut source = std::error::Error::source(&e);
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
             while let Some(s) = source {
                 text.push_str(&format!(": {s}"));
                 source = s.source();
@@ -157,6 +162,14 @@ pub fn describe_error(e: postgres::Error) -> String {
             text
         }
     }
+}
+
+/// Whether the database has a schema of that name.
+pub fn schema_exists(client: &mut postgres::Client, schema: &str) -> Result<bool, String> {
+    Ok(client
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .map_err(describe_error)?
+        .is_some())
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {

@@ -9,6 +9,7 @@ use super::schema::{
     ACCOUNT_WRITES, FoundColumn, Inspected, TABLES, TWO_FACTOR_WRITES, USER_WRITES,
 };
 use super::store::{Decision, LookupKeys, Store, Taken, WriteColumns, outcomes, rejection};
+use crate::pg::describe as describe_error;
 use authferry_core::{Reason, SinkError, WriteOutcome};
 use postgres::{Client, GenericClient};
 use std::collections::HashMap;
@@ -19,25 +20,7 @@ pub(crate) struct PostgresStore {
 }
 
 fn backend(e: postgres::Error) -> SinkError {
-    SinkError::Backend(format!("PostgreSQL: {}", describe_error(&e)))
-}
-
-/// The server's message without its DETAIL (which quotes the row's values), with the
-/// constraint or column it names.
-fn describe_error(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut s = format!("{} ({})", db.message(), db.code().code());
-            if let Some(c) = db.constraint() {
-                s.push_str(&format!(", constraint {c}"));
-            }
-            if let Some(c) = db.column() {
-                s.push_str(&format!(", column {c}"));
-            }
-            s
-        }
-        None => e.to_string(),
-    }
+    SinkError::Backend(crate::pg::describe_error(e))
 }
 
 /// Integrity (23…) and data (22…) errors refuse a row; anything else is the database failing.
