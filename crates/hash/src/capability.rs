@@ -681,10 +681,10 @@ pub fn convert_for(target: &str, parsed: &ParsedHash) -> Result<Prepared, HashEr
         if let Some(m) = row.bcrypt_minor {
             p = p.with_bcrypt_minor(m)?;
         }
-        if let Some(f) = row.into {
-            p = p.convert(f)?;
+        match row.into {
+            Some(f) => Ok(p.convert_encoded(f)?.1),
+            None => p.encode(),
         }
-        p.encode()
     };
     match step() {
         Ok(d) => out.reencoded = Some((d, row.hasher.map(str::to_string))),

@@ -207,8 +207,13 @@ impl ParsedHash {
 
     /// The same hash in another format's syntax, or why that is impossible.
     pub fn convert(&self, to: Format) -> Result<ParsedHash, HashError> {
+        self.convert_encoded(to).map(|(p, _)| p)
+    }
+
+    /// [`convert`](Self::convert) and the converted digest's text, encoded once.
+    pub fn convert_encoded(&self, to: Format) -> Result<(ParsedHash, String), HashError> {
         if to == self.format {
-            return Ok(self.clone());
+            return Ok((self.clone(), self.encode()?));
         }
         let mut kdf = self.kdf.clone();
         if let (Kdf::Scrypt(s), Format::ScryptPhc) = (&mut kdf, to) {
@@ -217,8 +222,8 @@ impl ParsedHash {
             // the 32-byte key: the re-encoding keeps that prefix.
             s.hash.truncate(32);
         }
-        parse::encode_as(self.format, to, &kdf)?;
-        Ok(ParsedHash { format: to, kdf })
+        let text = parse::encode_as(self.format, to, &kdf)?;
+        Ok((ParsedHash { format: to, kdf }, text))
     }
 
     /// The same bcrypt hash with another version letter: lossless between `b` and `y` (the
@@ -283,11 +288,6 @@ impl ParsedHash {
             Kdf::Digest(d) if !d.salt.is_empty() => Some(d.position.name()),
             _ => None,
         }
-    }
-
-    /// Whether a Firebase-scrypt hash carries its signer key.
-    pub fn has_signer_key(&self) -> bool {
-        matches!(&self.kdf, Kdf::FirebaseScrypt(f) if f.signer_key.is_some())
     }
 
     /// The non-secret parameters: algorithm, costs, lengths. Never salt, hash, key or pepper.

@@ -69,16 +69,6 @@ impl ExtParams {
             }
         })
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.signer_key.is_none()
-            && self.salt_separator.is_none()
-            && self.rounds.is_none()
-            && self.mem_cost.is_none()
-            && self.salt.is_none()
-            && self.pepper.is_none()
-            && self.hmac_key.is_none()
-    }
 }
 
 #[cfg(test)]

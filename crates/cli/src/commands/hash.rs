@@ -117,12 +117,7 @@ fn parse_line(text: &str, want_password: bool) -> Result<Line, String> {
     };
     let params = match o.remove("params") {
         None | Some(Value::Null) => ExtParams::default(),
-        Some(p @ Value::Object(_)) => serde_json::from_value(p).map_err(|_| {
-            "`params` has an unknown field or a value of the wrong type (known: signer_key, \
-             salt_separator, rounds, mem_cost, salt, salt_encoding, salt_position, pepper, \
-             hmac_key, key_encoding)"
-                .to_string()
-        })?,
+        Some(Value::Object(m)) => ExtParams::from_json(&m).map_err(|e| format!("`params`: {e}"))?,
         Some(_) => return Err("`params` is not an object".into()),
     };
     let password = if want_password {
@@ -176,7 +171,7 @@ fn convert_one(hash: &str, hasher: Option<&str>, params: &ExtParams, dest: &Dest
         Err(e) => return error_line(e),
     };
     match dest {
-        Dest::Format(f) => match parsed.convert(*f).and_then(|p| p.encode()) {
+        Dest::Format(f) => match parsed.convert_encoded(*f).map(|(_, d)| d) {
             Ok(d) => json!({
                 "format": parsed.format().name(),
                 "to": f.name(),
