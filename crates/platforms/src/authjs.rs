@@ -299,6 +299,32 @@ struct BadValue {
 
 type RowResult<T> = Result<T, (Option<String>, BadValue)>;
 
+/// Adds one row of the password table to `map` (user id → digest). Rows without a password
+/// never hide one; a second password for the same user fails that user, and a failed user
+/// stays failed whatever rows follow.
+fn merge_password(
+    map: &mut HashMap<String, RowResult<Option<Secret>>>,
+    user: String,
+    digest: RowResult<Option<Secret>>,
+    p: &PasswordLayout,
+) {
+    let entry = match (map.get(&user), digest) {
+        (Some(Err(_)), _) | (Some(Ok(Some(_))), Ok(None)) => return,
+        (Some(Ok(Some(_))), Ok(Some(_))) => Err((
+            Some(user.clone()),
+            BadValue {
+                column: p.label.clone(),
+                message: format!(
+                    "more than one row of {} holds a password for this user",
+                    p.table
+                ),
+            },
+        )),
+        (_, d) => d,
+    };
+    map.insert(user, entry);
+}
+
 /// The database side: pages of users, and the accounts/passwords of a page.
 trait Backend: Send {
     /// The next page after `after` (the last id of the previous page as the backend keeps it).
@@ -763,21 +789,7 @@ impl Backend for PgBackend {
             let digest = digest
                 .map(|d| d.trim().to_owned())
                 .filter(|d| !d.is_empty());
-            let entry = match (map.get(&uid), digest) {
-                (Some(Ok(Some(_))), Some(_)) => Err((
-                    Some(uid.clone()),
-                    BadValue {
-                        column: p.label.clone(),
-                        message: format!(
-                            "more than one row of {} holds a password for this user",
-                            p.table
-                        ),
-                    },
-                )),
-                (Some(Ok(Some(_))), None) => continue,
-                (_, d) => Ok(d.map(Secret::new)),
-            };
-            map.insert(uid, entry);
+            merge_password(&mut map, uid, Ok(digest.map(Secret::new)), p);
         }
         Ok(map)
     }
@@ -1018,21 +1030,7 @@ impl Backend for MysqlBackend {
                         .map(Secret::new)
                 })
                 .map_err(|b| (Some(user.clone()), b));
-            let entry = match (map.get(&user), digest) {
-                (Some(Ok(Some(_))), Ok(Some(_))) => Err((
-                    Some(user.clone()),
-                    BadValue {
-                        column: p.label.clone(),
-                        message: format!(
-                            "more than one row of {} holds a password for this user",
-                            p.table
-                        ),
-                    },
-                )),
-                (Some(Ok(Some(_))), Ok(None)) => continue,
-                (_, d) => d,
-            };
-            map.insert(user, entry);
+            merge_password(&mut map, user, digest, p);
         }
         Ok(map)
     }
@@ -1207,10 +1205,10 @@ impl Backend for SqliteBackend {
     ) -> Result<HashMap<String, Vec<RowResult<AccountRow>>>, String> {
         let err = |e: rusqlite::Error| format!("SQLite: {e}");
         let uid = quote(&l.account_user_id.name);
-        // Compare as text so integer and text ids both match whatever affinity the column has.
+        let uid_match = sq_match(&l.account_user_id);
         let placeholders = vec!["?"; ids.len()].join(",");
         let sql = format!(
-            "SELECT {uid}, {}, {}, {}, {} FROM {} WHERE CAST({uid} AS TEXT) IN ({placeholders}) ORDER BY {uid}, 3, 4",
+            "SELECT {uid}, {}, {}, {}, {} FROM {} WHERE {uid_match} IN ({placeholders}) ORDER BY {uid}, 3, 4",
             sq_col(&l.account_type),
             quote(&l.provider.name),
             quote(&l.provider_account_id.name),
@@ -1264,9 +1262,10 @@ impl Backend for SqliteBackend {
         };
         let err = |e: rusqlite::Error| format!("SQLite: {e}");
         let key = quote(&p.key.name);
+        let key_match = sq_match(&p.key);
         let placeholders = vec!["?"; ids.len()].join(",");
         let sql = format!(
-            "SELECT {key}, {} FROM {} WHERE CAST({key} AS TEXT) IN ({placeholders}) AND {} IS NOT NULL",
+            "SELECT {key}, {} FROM {} WHERE {key_match} IN ({placeholders}) AND {} IS NOT NULL",
             quote(&p.column.name),
             quote(&p.table),
             quote(&p.column.name),
@@ -1293,23 +1292,20 @@ impl Backend for SqliteBackend {
                     },
                 )),
             };
-            let entry = match (map.get(&user), digest) {
-                (Some(Ok(Some(_))), Ok(Some(_))) => Err((
-                    Some(user.clone()),
-                    BadValue {
-                        column: p.label.clone(),
-                        message: format!(
-                            "more than one row of {} holds a password for this user",
-                            p.table
-                        ),
-                    },
-                )),
-                (Some(Ok(Some(_))), Ok(None)) => continue,
-                (_, d) => d,
-            };
-            map.insert(user, entry);
+            merge_password(&mut map, user, digest, p);
         }
         Ok(map)
+    }
+}
+
+/// The id column as compared with the page's ids (bound as text). A typed column converts
+/// them itself (type affinity) and keeps its index; only an untyped one needs a cast, which
+/// would make SQLite scan the whole table for every page.
+fn sq_match(c: &Column) -> String {
+    if c.ty.trim().is_empty() {
+        format!("CAST({} AS TEXT)", quote(&c.name))
+    } else {
+        quote(&c.name)
     }
 }
 
@@ -1320,6 +1316,36 @@ fn get_v(r: &rusqlite::Row<'_>, i: usize) -> SqlValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_password_row_fails_the_user_and_a_third_does_not_undo_it() {
+        let p = PasswordLayout {
+            table: "credentials".into(),
+            key: Column {
+                name: "userId".into(),
+                ty: "text".into(),
+            },
+            column: Column {
+                name: "hash".into(),
+                ty: "text".into(),
+            },
+            label: "credentials.hash".into(),
+        };
+        let mut map = HashMap::new();
+        let row = |d: Option<&str>| Ok(d.map(Secret::new));
+        merge_password(&mut map, "u1".into(), row(None), &p);
+        merge_password(&mut map, "u1".into(), row(Some("$2b$a")), &p);
+        merge_password(&mut map, "u1".into(), row(None), &p);
+        assert!(matches!(map.get("u1"), Some(Ok(Some(_)))));
+        merge_password(&mut map, "u1".into(), row(Some("$2b$b")), &p);
+        merge_password(&mut map, "u1".into(), row(Some("$2b$c")), &p);
+        match map.get("u1") {
+            Some(Err((_, bad))) => {
+                assert!(bad.message.contains("more than one row"), "{}", bad.message)
+            }
+            other => panic!("{:?}", other.map(|r| r.is_ok())),
+        }
+    }
 
     #[test]
     fn table_column_parses() {
