@@ -148,7 +148,7 @@ fn the_secret_key_never_shows_and_the_plan_gives_the_duration_at_the_budget() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let sample = fake_clerk_repo().join("samples/clerk-export.csv");
+    let sample = authferry_testkit::fake_clerk::repo_root().join("samples/clerk-export.csv");
     let journal = dir.path().join("j.sqlite");
     let report = dir.path().join("report.json");
     let failures = dir.path().join("failures.ndjson");
@@ -223,7 +223,7 @@ fn the_secret_key_never_shows_and_the_plan_gives_the_duration_at_the_budget() {
 fn clerk_to_clerk_with_digests_moves_passwords_from_the_csv() {
     use authferry_core::Source;
     let dir = tempfile::tempdir().unwrap();
-    let sample = fake_clerk_repo().join("samples/clerk-export.csv");
+    let sample = authferry_testkit::fake_clerk::repo_root().join("samples/clerk-export.csv");
     // The "source instance": the sample's readable users, with the sample's ids, as the API
     // returns them (no digests).
     let mut csv = authferry_platforms::clerk::ClerkCsvSource::open(&sample).unwrap();
@@ -317,8 +317,4 @@ fn clerk_to_clerk_with_digests_moves_passwords_from_the_csv() {
         0,
         "the source instance was written to"
     );
-}
-
-fn fake_clerk_repo() -> std::path::PathBuf {
-    authferry_testkit::fake_clerk::repo_root()
 }

@@ -7,6 +7,14 @@ use authferry_platforms::pg;
 
 const SNAKEOIL: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
 
+/// Skips, or fails when `scripts/test` says the local server has TLS (AUTHFERRY_PG_TLS_REQUIRED).
+fn skip(why: &str) {
+    if std::env::var_os("AUTHFERRY_PG_TLS_REQUIRED").is_some() {
+        panic!("AUTHFERRY_PG_TLS_REQUIRED is set but {why}");
+    }
+    eprintln!("!! SKIPPED pg_tls: {why}");
+}
+
 fn encrypted(url: &str) -> Result<bool, String> {
     let mut c = pg::connect(url)?;
     let row = c
@@ -28,7 +36,7 @@ fn server_tls_on() -> bool {
 #[test]
 fn sslmodes_behave_as_libpq() {
     if !server_tls_on() {
-        eprintln!("!! SKIPPED pg_tls: the local PostgreSQL runs without TLS");
+        skip("the local PostgreSQL runs without TLS");
         return;
     }
     let base = "postgres://postgres@127.0.0.1:5432/test";
@@ -45,7 +53,7 @@ fn sslmodes_behave_as_libpq() {
     assert!(err.to_lowercase().contains("certificate"), "{err}");
 
     if std::fs::metadata(SNAKEOIL).is_err() {
-        eprintln!("!! SKIPPED the sslrootcert part of pg_tls: no {SNAKEOIL}");
+        skip(&format!("there is no {SNAKEOIL} for the sslrootcert part"));
         return;
     }
     let local = "postgres://postgres@localhost:5432/test";
