@@ -26,6 +26,9 @@ pub struct Harness<'a> {
     /// to most requests, `throttle(false)` ends that; each returns the number of 429s the
     /// target has answered so far.
     pub throttle: Option<&'a dyn Fn(bool) -> u64>,
+    /// A PostgreSQL database the kit may create journal schemas in: the crash-resume check
+    /// runs with a SQLite journal and with a PostgreSQL one.
+    pub pg_journal: &'a str,
 }
 
 /// Users the kit writes: `kit-<i>@example.com`, a bcrypt digest, fixed timestamps.
@@ -223,57 +226,62 @@ impl Source for DyingSource {
 /// The engine, a journal and this sink: a run that dies half way, then resumes, ends with
 /// every user written exactly once.
 fn engine_crash_resume(h: &Harness<'_>) {
-    let dir = std::env::temp_dir().join(format!(
-        "authferry-kit-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-    ));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("authferry-kit-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("kit dir");
-    let journal_path = dir.join("journal.sqlite");
-    let before = (h.count_users)();
-    let (start, end) = (1000, 1500);
-    for die_after in [Some(1230), None] {
-        let mut journal = Journal::open(&journal_path, "kit", "kit-target").expect("journal");
-        let mut sink = (h.open)();
-        let opts = RunOptions {
-            mode: Mode::Migrate,
-            batch_size: 64,
-            ..Default::default()
-        };
-        let summary = run(
-            Box::new(DyingSource {
-                next: start,
-                end,
-                die_after,
-            }),
-            sink.as_mut(),
-            &mut journal,
-            opts,
-            &mut crate::engine::Quiet,
-        )
-        .expect("engine run");
-        if die_after.is_some() {
-            assert!(
-                summary.aborted.is_some(),
-                "engine_crash_resume: the dying source must abort the run"
-            );
-        } else {
-            let c = summary.counts;
-            assert_eq!(
-                c.migrated + c.already_present,
-                end - start,
-                "engine_crash_resume: {c:?}"
-            );
-            assert_eq!(c.failed + c.skipped, 0, "engine_crash_resume: {c:?}");
+    let sep = if h.pg_journal.contains('?') { '&' } else { '?' };
+    let journals = [
+        dir.join("journal.sqlite").display().to_string(),
+        format!("{}{sep}schema=kit_{nanos}", h.pg_journal),
+    ];
+    for (n, journal_location) in journals.iter().enumerate() {
+        let before = (h.count_users)();
+        // Each store gets users of its own.
+        let (start, end) = (1000 + n as u64 * 1000, 1500 + n as u64 * 1000);
+        for die_after in [Some(start + 230), None] {
+            let mut journal =
+                Journal::open(journal_location, "kit", "kit-target").expect("journal");
+            let mut sink = (h.open)();
+            let opts = RunOptions {
+                mode: Mode::Migrate,
+                batch_size: 64,
+                ..Default::default()
+            };
+            let summary = run(
+                Box::new(DyingSource {
+                    next: start,
+                    end,
+                    die_after,
+                }),
+                sink.as_mut(),
+                &mut journal,
+                opts,
+                &mut crate::engine::Quiet,
+            )
+            .expect("engine run");
+            if die_after.is_some() {
+                assert!(
+                    summary.aborted.is_some(),
+                    "engine_crash_resume: the dying source must abort the run"
+                );
+            } else {
+                let c = summary.counts;
+                assert_eq!(
+                    c.migrated + c.already_present,
+                    end - start,
+                    "engine_crash_resume ({journal_location}): {c:?}"
+                );
+                assert_eq!(c.failed + c.skipped, 0, "engine_crash_resume: {c:?}");
+            }
         }
+        assert_eq!(
+            (h.count_users)(),
+            before + (end - start),
+            "engine_crash_resume ({journal_location}): rows in target"
+        );
     }
-    assert_eq!(
-        (h.count_users)(),
-        before + (end - start),
-        "engine_crash_resume: rows in target"
-    );
     let _ = std::fs::remove_dir_all(&dir);
 }

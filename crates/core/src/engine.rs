@@ -2,14 +2,13 @@
 //! [`Sink`] traits, the journal and the hash library's capability tables; it knows no platform.
 
 use crate::io::{ByteProgress, write_ndjson_line};
-use crate::journal::{Journal, JournalBatch, JournalError, Stored};
+use crate::journal::{Claim, IdentifierClaim, Journal, JournalBatch, JournalError};
 use crate::model::{Field, User};
 use crate::outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
 use crate::report::{Estimate, FormatCount, Mode, Problem, Summary};
 use crate::traits::{Answer, Queued, Sink, SinkCapabilities, SinkError, Source, answer_each};
 use crate::validate::{identifier_keys, validate};
 use authferry_hash::Support;
-use std::collections::HashMap;
 use std::io::Write;
 use std::time::Instant;
 
@@ -84,6 +83,8 @@ pub enum EngineError {
 /// One record's final outcome, waiting for the next journal commit.
 struct Outcome {
     seq: u64,
+    /// Journaled by position: another record of the source holds this one's id.
+    by_position: bool,
     source_id: Option<String>,
     state: State,
     reason: Option<Reason>,
@@ -122,6 +123,7 @@ impl Recorder<'_> {
         }
         self.unwritten.push(Outcome {
             seq,
+            by_position: false,
             source_id: source_id.map(str::to_owned),
             state,
             reason,
@@ -130,8 +132,27 @@ impl Recorder<'_> {
         Ok(())
     }
 
+    /// Records the outcome of a record whose id another record of the source holds.
+    fn record_at_position(
+        &mut self,
+        seq: u64,
+        source_id: &str,
+        state: State,
+        reason: Reason,
+    ) -> Result<(), EngineError> {
+        self.record(seq, Some(source_id), state, Some(reason), None)?;
+        if let Some(o) = self.unwritten.last_mut() {
+            o.by_position = true;
+        }
+        Ok(())
+    }
+
     fn flush_into(&mut self, batch: &mut JournalBatch<'_>) -> Result<(), EngineError> {
         for o in self.unwritten.drain(..) {
+            if o.by_position {
+                batch.outcome_at_position(o.seq, o.state, o.reason.as_ref())?;
+                continue;
+            }
             batch.outcome(
                 o.seq,
                 o.source_id.as_deref(),
@@ -170,6 +191,10 @@ pub fn run(
     if mode == Mode::Migrate {
         sink.prepare()?;
     }
+    // The journal belongs to one target instance; a plan checks without binding it.
+    if let Some(instance) = sink.instance() {
+        journal.bind_instance(&instance, mode == Mode::Migrate)?;
+    }
     let progress = source.progress();
     let batch_size = opts.batch_size.max(1);
     let rx = spawn_reader(source, batch_size * 2);
@@ -182,8 +207,6 @@ pub fn run(
         opts: &mut opts,
         unwritten: Vec::new(),
     };
-    // In-flight batches whose outcomes are recorded but not yet committed.
-    let mut acknowledged: Vec<u64> = Vec::new();
 
     // A remote target keeps several batches in flight; a plan asks one batch at a time.
     let depth = match mode {
@@ -207,10 +230,7 @@ pub fn run(
         let mut in_sink: std::collections::VecDeque<u64> = Default::default();
 
         // Receives the sink's answer for the batch it holds and records the outcomes.
-        let collect = |rec: &mut Recorder<'_>,
-                       acknowledged: &mut Vec<u64>,
-                       first: u64|
-         -> Result<(), EngineError> {
+        let collect = |rec: &mut Recorder<'_>, _first: u64| -> Result<(), EngineError> {
             let (ready, answer) = from_sink
                 .recv()
                 .expect("the sink thread answers every batch");
@@ -242,7 +262,6 @@ pub fn run(
                     }
                 }
             }
-            acknowledged.push(first);
             Ok(())
         };
 
@@ -268,19 +287,22 @@ pub fn run(
                 }
                 rec.summary.records += items.len() as u64;
                 let (first, last) = (items[0].0, items[items.len() - 1].0);
-                let stored: HashMap<u64, Stored> =
-                    journal.states(first, last)?.into_iter().collect();
-                // A resume: the records must be the ones the journal saw at these positions.
-                if stored.values().any(|s| matches!(s, Stored::Done(_))) {
-                    let known = journal.source_ids(first, last)?;
+                // A resume of the same source: the records must be the ones the journal saw
+                // at these positions.
+                let known = journal.source_ids(first, last)?;
+                if !known.is_empty() {
                     for (seq, item) in &items {
-                        if let (Some(was), Ok(user)) = (known.get(seq), item)
-                            && *was != user.source_id
+                        let now = match item {
+                            Ok(user) => Some(user.source_id.as_str()),
+                            Err(e) => e.source_id.as_deref(),
+                        };
+                        if let (Some(was), Some(now)) = (known.get(seq), now)
+                            && was != now
                         {
                             return Err(EngineError::SourceChanged {
                                 seq: *seq,
                                 was: was.clone(),
-                                now: user.source_id.clone(),
+                                now: now.to_string(),
                             });
                         }
                     }
@@ -289,19 +311,40 @@ pub fn run(
                 let mut ready: Vec<Queued> = Vec::with_capacity(items.len());
                 let mut batch = journal.batch()?;
                 rec.flush_into(&mut batch)?;
-                for f in acknowledged.drain(..) {
-                    batch.clear_inflight(f)?;
-                }
-                // Source ids of this batch's admitted records, for naming a duplicate's
-                // original before its journal row exists.
-                let mut admitted: HashMap<u64, String> = HashMap::new();
+                // Every record with an id is claimed by it before anything else: one that an
+                // earlier run moved, or a live run holds, is not touched.
+                let keyed: Vec<(u64, &str)> = items
+                    .iter()
+                    .filter_map(|(seq, item)| record_key(item).map(|k| (*seq, k)))
+                    .collect();
+                let mut claims = batch.claim_records(&keyed)?.into_iter();
+                let mut admitted: Vec<(u64, User, bool)> = Vec::with_capacity(items.len());
                 for (seq, item) in items {
-                    let previous = stored.get(&seq);
-                    if let Some(Stored::Done(State::Migrated | State::AlreadyPresent)) = previous {
-                        rec.summary.counts.add(State::AlreadyPresent);
-                        continue;
-                    }
-                    let resumed = matches!(previous, Some(Stored::Pending));
+                    let claim = match record_key(&item) {
+                        Some(_) => claims.next().expect("one claim per keyed record"),
+                        None => Claim::Fresh,
+                    };
+                    let resumed = match claim {
+                        Claim::Fresh | Claim::Retry => false,
+                        Claim::Resumed => true,
+                        Claim::Done { .. } => {
+                            rec.summary.counts.add(State::AlreadyPresent);
+                            continue;
+                        }
+                        Claim::Elsewhere => {
+                            rec.summary.counts.in_other_run += 1;
+                            continue;
+                        }
+                        Claim::DuplicateId { seq: holder } => {
+                            let id = record_key(&item).unwrap_or_default().to_string();
+                            let reason = Reason::new(
+                                ReasonCode::DuplicateInExport,
+                                format!("id {id} duplicates record #{holder}"),
+                            );
+                            rec.record_at_position(seq, &id, State::Skipped, reason)?;
+                            continue;
+                        }
+                    };
                     let mut user = match item {
                         Ok(u) => u,
                         Err(e) => {
@@ -322,16 +365,38 @@ pub fn run(
                             continue;
                         }
                     }
-                    let keys = identifier_keys(&user);
-                    let raw: Vec<i64> = keys.iter().map(|(k, _)| *k).collect();
-                    if let Some((holder, holder_id, index)) = batch.claim(seq, &raw)? {
-                        let holder_id = holder_id.or_else(|| admitted.get(&holder).cloned());
+                    admitted.push((seq, user, resumed));
+                }
+                let keys: Vec<Vec<(i64, &'static str)>> = admitted
+                    .iter()
+                    .map(|(_, u, _)| identifier_keys(u))
+                    .collect();
+                let raw: Vec<Vec<i64>> = keys
+                    .iter()
+                    .map(|k| k.iter().map(|(k, _)| *k).collect())
+                    .collect();
+                let wants: Vec<IdentifierClaim<'_>> = admitted
+                    .iter()
+                    .zip(&raw)
+                    .map(|((seq, user, _), keys)| IdentifierClaim {
+                        seq: *seq,
+                        source_id: &user.source_id,
+                        keys,
+                    })
+                    .collect();
+                let collisions = batch.claim_identifiers(&wants)?;
+                drop(wants);
+                for (((seq, mut user, resumed), collision), keys) in
+                    admitted.into_iter().zip(collisions).zip(&keys)
+                {
+                    if let Some(c) = collision {
                         let reason = Reason::new(
                             ReasonCode::DuplicateInExport,
                             format!(
-                                "{} duplicates record #{holder}{}",
-                                keys[index].1,
-                                holder_id.map(|h| format!(" ({h})")).unwrap_or_default()
+                                "{} duplicates record #{}{}",
+                                keys[c.index].1,
+                                c.holder_seq,
+                                c.holder_id.map(|h| format!(" ({h})")).unwrap_or_default()
                             ),
                         );
                         rec.record(
@@ -347,22 +412,15 @@ pub fn run(
                         user.created_at = Some(default_created);
                     }
                     count_dropped(&user, &dropped, rec.summary);
-                    if matches!(previous, Some(Stored::Done(_))) {
-                        // Re-sent after an earlier skip or failure: its old row must not hide
-                        // that it is in flight now.
-                        batch.forget(seq)?;
-                    }
-                    admitted.insert(seq, user.source_id.clone());
                     ready.push(Queued { seq, user, resumed });
                 }
                 // (A plan writes to a throw-away journal, so it records the same way.)
-                batch.mark_inflight(first, last)?;
                 batch.commit()?;
 
                 // The sink finishes earlier batches while this one was prepared.
                 while in_sink.len() >= depth {
                     let f = in_sink.pop_front().expect("non-empty");
-                    collect(&mut rec, &mut acknowledged, f)?;
+                    collect(&mut rec, f)?;
                     report_progress(observer, &rec, &progress, start);
                 }
                 to_sink
@@ -374,7 +432,7 @@ pub fn run(
                 }
             }
             while let Some(f) = in_sink.pop_front() {
-                collect(&mut rec, &mut acknowledged, f)?;
+                collect(&mut rec, f)?;
                 report_progress(observer, &rec, &progress, start);
             }
             Ok(())
@@ -385,9 +443,6 @@ pub fn run(
         // The last outcomes.
         let mut batch = journal.batch()?;
         rec.flush_into(&mut batch)?;
-        for f in acknowledged.drain(..) {
-            batch.clear_inflight(f)?;
-        }
         batch.commit()?;
         Ok(())
     });
@@ -490,6 +545,15 @@ fn spawn_reader(
         })
         .expect("spawn source thread");
     rx
+}
+
+/// The id a record is journaled by: its source id, when it has one.
+fn record_key(item: &Result<User, RecordError>) -> Option<&str> {
+    match item {
+        Ok(u) => Some(u.source_id.as_str()),
+        Err(e) => e.source_id.as_deref(),
+    }
+    .filter(|id| !id.trim().is_empty())
 }
 
 /// Generic rules, the target's own requirements and the password policy. On success returns

@@ -12,6 +12,14 @@ pub struct Counts {
     pub already_present: u64,
     pub skipped: u64,
     pub failed: u64,
+    /// Records another run sharing the journal holds (or settled while this one ran): that
+    /// run reports them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub in_other_run: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -24,7 +32,7 @@ impl Counts {
         }
     }
     pub fn total(&self) -> u64 {
-        self.migrated + self.already_present + self.skipped + self.failed
+        self.migrated + self.already_present + self.skipped + self.failed + self.in_other_run
     }
 }
 
@@ -160,6 +168,9 @@ impl fmt::Display for Summary {
         }
         writeln!(f, "  skipped             {:>10}", c.skipped)?;
         writeln!(f, "  failed              {:>10}", c.failed)?;
+        if c.in_other_run > 0 {
+            writeln!(f, "  left to another run {:>10}", c.in_other_run)?;
+        }
         if !self.reasons.is_empty() {
             writeln!(f, "Reasons:")?;
             for (code, n) in &self.reasons {

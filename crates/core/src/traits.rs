@@ -112,6 +112,13 @@ pub trait Sink: Send {
             .iter()
             .try_for_each(|r| r.check(user))
     }
+    /// Which instance of the platform this sink writes to, as the journal remembers it: a
+    /// database's host, port and name, a file's identity, an API's URL and instance id — never
+    /// a credential. A journal that wrote to one instance refuses another. Called after
+    /// [`Sink::prepare`] (in a plan, without it).
+    fn instance(&self) -> Option<String> {
+        None
+    }
     /// Creates the target's tables when absent; refuses an incompatible existing schema.
     /// Never called by `plan`, which must not change the target.
     fn prepare(&mut self) -> Result<(), SinkError>;

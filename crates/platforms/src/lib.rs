@@ -7,7 +7,7 @@ pub mod better_auth;
 pub mod clerk;
 pub mod ndjson;
 pub mod openapi;
-pub mod pg;
+pub use authferry_pg as pg;
 pub mod remote;
 pub mod synthetic;
 

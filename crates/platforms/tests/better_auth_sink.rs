@@ -1481,12 +1481,14 @@ mod throughput {
 fn passes_the_sink_conformance_kit(db: Db) {
     let open = || -> Box<dyn Sink> { Box::new(db.open(Some(SECRET), None)) };
     let count = || db.count("user") as u64;
+    let journal_db = authferry_testkit::TempPgDatabase::create("kit");
     authferry_core::conformance::check_sink(&authferry_core::conformance::Harness {
         open: &open,
         count_users: &count,
         unique_identifiers: true,
         keeps_ids: true,
         throttle: None,
+        pg_journal: &journal_db.url(),
     });
 }
 both!(passes_the_sink_conformance_kit);

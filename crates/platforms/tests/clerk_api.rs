@@ -113,6 +113,7 @@ fn clerk_sink_passes_the_conformance_kit() {
     let Some(fc) = FakeClerk::start(&["--limit", "2000", "--window", "1"]) else {
         return;
     };
+    let journal_db = authferry_testkit::TempPgDatabase::create("kit");
     check_sink(&Harness {
         open: &|| Box::new(clerk_sink(&fc, "1000/1s")),
         count_users: &|| fc.users().len() as u64,
@@ -126,6 +127,7 @@ fn clerk_sink_passes_the_conformance_kit() {
             });
             fc.stat(&["by_status", "429"])
         }),
+        pg_journal: &journal_db.url(),
     });
     assert_eq!(fc.stat(&["spec_violations"]), 0);
 }
@@ -149,7 +151,7 @@ fn every_user_arrives_once_under_ten_percent_faults() {
     let n = 600;
     let users: Vec<User> = (0..n).map(full_user).collect();
     let mut sink = clerk_sink(&fc, "1000/1s");
-    let (summary, journal) = run_engine(&mut sink, users.clone());
+    let (summary, mut journal) = run_engine(&mut sink, users.clone());
     assert_eq!(summary.counts.migrated, n, "{summary}");
     assert_eq!(
         summary.counts.failed + summary.counts.skipped,

@@ -13,12 +13,14 @@ fn ndjson_sink_conformance() {
             .map(|s| s.lines().count() as u64)
             .unwrap_or(0)
     };
+    let journal_db = authferry_testkit::TempPgDatabase::create("kit");
     check_sink(&Harness {
         open: &open,
         count_users: &count,
         unique_identifiers: false,
         keeps_ids: true,
         throttle: None,
+        pg_journal: &journal_db.url(),
     });
     #[cfg(unix)]
     {

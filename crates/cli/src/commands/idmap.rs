@@ -16,7 +16,7 @@ pub fn export(args: IdmapExportArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let journal = Journal::open_existing(&args.journal)?;
+    let mut journal = Journal::open_existing(&args.journal)?;
     let out: Box<dyn Write> = match &args.out {
         Some(p) => Box::new(
             authferry_core::io::create_private_file(p)

@@ -108,7 +108,7 @@ fn resolve(client: &mut Client, text: &str) -> anyhow::Result<Target> {
 }
 
 /// The journal's map of migrated users whose id changed.
-fn load_map(journal: &Journal) -> anyhow::Result<HashMap<String, String>> {
+fn load_map(journal: &mut Journal) -> anyhow::Result<HashMap<String, String>> {
     let mut map = HashMap::new();
     journal.for_each_record(|r| {
         if let (Stored::Done(State::Migrated | State::AlreadyPresent), Some(sid), Some(tid)) =
@@ -171,8 +171,8 @@ pub fn remap(args: RemapArgs) -> anyhow::Result<i32> {
     for c in &args.column {
         split_column(c)?;
     }
-    let journal = Journal::open_existing(&args.journal)?;
-    let map = load_map(&journal)?;
+    let mut journal = Journal::open_existing(&args.journal)?;
+    let map = load_map(&mut journal)?;
     if map.is_empty() {
         bail!(
             "journal {} has no migrated user whose id changed: nothing to remap",

@@ -311,6 +311,46 @@ impl ServerCertVerifier for ChainOnly {
     }
 }
 
+/// A URL fit for messages, reports and journals: the password of its userinfo (even one
+/// holding an unencoded `@`) and any `password=` parameter are masked.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let (head, rest) = url.split_at(scheme_end + 3);
+    let (before_query, query) = match rest.find('?') {
+        Some(q) => rest.split_at(q),
+        None => (rest, ""),
+    };
+    let mut out = head.to_string();
+    match before_query.rfind('@') {
+        Some(at) => {
+            let creds = &before_query[..at];
+            match creds.find(':') {
+                Some(colon) => {
+                    out.push_str(&creds[..colon]);
+                    out.push_str(":***");
+                }
+                None => out.push_str(creds),
+            }
+            out.push_str(&before_query[at..]);
+        }
+        None => out.push_str(before_query),
+    }
+    if let Some(q) = query.strip_prefix('?') {
+        out.push('?');
+        let params: Vec<String> = q
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect();
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,5 +381,23 @@ mod tests {
         );
         assert!(PgUrl::parse("postgres://h/db?sslmode=sometimes").is_err());
         assert!(PgUrl::parse("postgres://h/db?sslcert=/c.pem").is_err());
+    }
+
+    #[test]
+    fn redacts_every_password_in_a_url() {
+        assert_eq!(
+            redact_url("postgres://u:hunter2@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p@ss@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            redact_url("postgres://u@h/db?sslmode=require&password=hunter2"),
+            "postgres://u@h/db?sslmode=require&password=***"
+        );
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact_url("journal.sqlite"), "journal.sqlite");
     }
 }

@@ -1,0 +1,449 @@
+//! The embedded journal store: one SQLite file (WAL, `synchronous=FULL` so that a committed
+//! outcome survives power loss, a busy timeout for readers), and `PATH.lock`, held
+//! exclusively by the one run that writes it.
+
+use super::{
+    Claim, Collision, IdentifierClaim, JournalError, JournalRecord, JournalStore, OutcomeRow, Row,
+    StoreTx, assign_identifiers, decide, journal_record,
+};
+use crate::io::{precreate_private, restrict_permissions};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+const SCHEMA_VERSION: &str = "2";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sources (id INTEGER PRIMARY KEY, spelling TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, started_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    key TEXT PRIMARY KEY,
+    source_ref INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    owner INTEGER NOT NULL,
+    reason_code TEXT,
+    reason TEXT,
+    target_id TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
+CREATE TABLE IF NOT EXISTS identifiers (key INTEGER PRIMARY KEY, holder TEXT NOT NULL);
+";
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    run: i64,
+    /// Held for the life of the run: the lock file, whose exclusive lock is the run's claim.
+    _lock: Option<File>,
+}
+
+fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
+    move |e| JournalError::Sqlite {
+        path: path.display().to_string(),
+        source: e,
+    }
+}
+
+/// Takes `PATH.lock` exclusively and writes this process's pid into it; refuses when another
+/// process holds it, naming that process.
+fn lock(path: &Path) -> Result<File, JournalError> {
+    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+    let io = |e| JournalError::Io {
+        path: lock_path.display().to_string(),
+        source: e,
+    };
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut file = opts.open(&lock_path).map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(JournalError::Locked {
+                path: path.display().to_string(),
+                holder: if holder.is_empty() {
+                    "a process that has not written its pid yet".into()
+                } else {
+                    holder.to_string()
+                },
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    file.set_len(0).map_err(io)?;
+    file.rewind().map_err(io)?;
+    writeln!(file, "pid {} since {}", std::process::id(), now_utc()).map_err(io)?;
+    file.flush().map_err(io)?;
+    Ok(file)
+}
+
+fn now_utc() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl SqliteStore {
+    /// Opens (creating it 0600 when absent) the journal at `path`; with `run`, takes the lock
+    /// and starts a run in it.
+    pub fn open(path: &Path, run: bool) -> Result<SqliteStore, JournalError> {
+        if run {
+            precreate_private(path).map_err(|e| JournalError::Io {
+                path: path.display().to_string(),
+                source: e,
+            })?;
+        }
+        let lock = if run { Some(lock(path)?) } else { None };
+        let conn = Connection::open(path).map_err(sqlite_err(path))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(sqlite_err(path))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=20000;",
+        )
+        .map_err(sqlite_err(path))?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            run: 0,
+            _lock: lock,
+        };
+        store.create_schema()?;
+        for suffix in ["-wal", "-shm"] {
+            let side = PathBuf::from(format!("{}{suffix}", path.display()));
+            if side.exists() {
+                let _ = restrict_permissions(&side);
+            }
+        }
+        if run {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO runs (pid, started_at) VALUES (?1, ?2)",
+                    params![std::process::id() as i64, crate::model::Timestamp::now().0],
+                )
+                .map_err(sqlite_err(path))?;
+            store.run = store.conn.last_insert_rowid();
+        }
+        Ok(store)
+    }
+
+    /// A journal for one plan: no durability, no lock, deleted by its owner.
+    pub fn open_temporary(path: &Path) -> Result<SqliteStore, JournalError> {
+        precreate_private(path).map_err(|e| JournalError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let conn = Connection::open(path).map_err(sqlite_err(path))?;
+        conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+            .map_err(sqlite_err(path))?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            run: 1,
+            _lock: None,
+        };
+        store.create_schema()?;
+        Ok(store)
+    }
+
+    /// Creates the tables in a new journal; refuses a database that is not a journal of this
+    /// format (an application's database given as --journal, or an older journal).
+    fn create_schema(&mut self) -> Result<(), JournalError> {
+        let err = sqlite_err(&self.path);
+        let tables: Vec<String> = self
+            .conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(&err)?;
+        let incompatible = |message: &str| JournalError::Incompatible {
+            path: self.path.display().to_string(),
+            message: message.to_string(),
+        };
+        if !tables.is_empty() {
+            if !tables.iter().any(|t| t == "meta") {
+                return Err(incompatible(
+                    "this database is not an authferry journal (it has tables of its own); pass another --journal",
+                ));
+            }
+            let version: Option<String> = self
+                .conn
+                .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(&err)?;
+            if version.as_deref() != Some(SCHEMA_VERSION) {
+                return Err(incompatible(
+                    "this journal was written by an earlier authferry, which numbered records by position; \
+                     finish that migration with the version that started it, or start a new --journal \
+                     (targets are written idempotently, so users already there are reported as already present)",
+                ));
+            }
+        }
+        self.conn.execute_batch(SCHEMA).map_err(&err)?;
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?1)",
+                [SCHEMA_VERSION],
+            )
+            .map_err(&err)?;
+        Ok(())
+    }
+}
+
+impl JournalStore for SqliteStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn run_id(&self) -> i64 {
+        self.run
+    }
+
+    fn meta(&mut self, key: &str) -> Result<Option<String>, JournalError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(sqlite_err(&self.path))
+    }
+
+    fn meta_or_insert(&mut self, key: &str, value: &str) -> Result<String, JournalError> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+                params![key, value],
+            )
+            .map_err(sqlite_err(&self.path))?;
+        Ok(self.meta(key)?.unwrap_or_default())
+    }
+
+    fn source_ref(&mut self, spelling: &str) -> Result<i64, JournalError> {
+        let err = sqlite_err(&self.path);
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO sources (spelling) VALUES (?1)",
+                [spelling],
+            )
+            .map_err(&err)?;
+        self.conn
+            .query_row(
+                "SELECT id FROM sources WHERE spelling = ?1",
+                [spelling],
+                |r| r.get(0),
+            )
+            .map_err(&err)
+    }
+
+    fn positions(
+        &mut self,
+        source_ref: i64,
+        from: u64,
+        to: u64,
+    ) -> Result<HashMap<u64, String>, JournalError> {
+        let err = sqlite_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, key FROM records WHERE source_ref = ?1 AND seq BETWEEN ?2 AND ?3",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map(params![source_ref, from as i64, to as i64], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn StoreTx + '_>, JournalError> {
+        let path = self.path.clone();
+        let tx = self.conn.transaction().map_err(sqlite_err(&path))?;
+        Ok(Box::new(SqliteTx {
+            tx,
+            path,
+            run: self.run,
+        }))
+    }
+
+    fn for_each_record(&mut self, f: &mut dyn FnMut(JournalRecord)) -> Result<(), JournalError> {
+        let err = sqlite_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT key, seq, state, reason_code, reason, target_id FROM records ORDER BY source_ref, seq",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        while let Some(r) = rows.next().map_err(&err)? {
+            let state: String = r.get(2).map_err(&err)?;
+            f(journal_record(
+                r.get(0).map_err(&err)?,
+                r.get::<_, i64>(1).map_err(&err)? as u64,
+                &state,
+                r.get(3).map_err(&err)?,
+                r.get(4).map_err(&err)?,
+                r.get(5).map_err(&err)?,
+            ));
+        }
+        Ok(())
+    }
+}
+
+struct SqliteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    path: PathBuf,
+    run: i64,
+}
+
+impl SqliteTx<'_> {
+    fn err(&self, e: rusqlite::Error) -> JournalError {
+        JournalError::Sqlite {
+            path: self.path.display().to_string(),
+            source: e,
+        }
+    }
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn claim_records(
+        &mut self,
+        source_ref: i64,
+        records: &[(u64, &str)],
+    ) -> Result<Vec<Claim>, JournalError> {
+        let me = self.run;
+        let mut out = Vec::with_capacity(records.len());
+        for (seq, key) in records {
+            // The common case, a record never seen, is one statement.
+            let inserted = self
+                .tx
+                .prepare_cached(
+                    "INSERT INTO records (key, source_ref, seq, state, owner) VALUES (?1, ?2, ?3, 'pending', ?4)
+                     ON CONFLICT(key) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![key, source_ref, *seq as i64, me]))
+                .map_err(|e| self.err(e))?;
+            if inserted == 1 {
+                out.push(Claim::Fresh);
+                continue;
+            }
+            let row = self
+                .tx
+                .prepare_cached(
+                    "SELECT source_ref, seq, state, owner, target_id FROM records WHERE key = ?1",
+                )
+                .and_then(|mut s| {
+                    s.query_row([key], |r| {
+                        Ok(Row {
+                            key: key.to_string(),
+                            source_ref: r.get(0)?,
+                            seq: r.get::<_, i64>(1)? as u64,
+                            state: r.get(2)?,
+                            owner: r.get(3)?,
+                            target_id: r.get(4)?,
+                        })
+                    })
+                })
+                .map_err(|e| self.err(e))?;
+            // The file lock means no other run is alive.
+            let claim = decide(&row, me, source_ref, *seq, &|_| false);
+            if claim.held() {
+                self.tx
+                    .prepare_cached(
+                        "UPDATE records SET state = 'pending', owner = ?2, source_ref = ?3, seq = ?4,
+                           reason_code = NULL, reason = NULL, target_id = NULL WHERE key = ?1",
+                    )
+                    .and_then(|mut s| s.execute(params![key, me, source_ref, *seq as i64]))
+                    .map_err(|e| self.err(e))?;
+            }
+            out.push(claim);
+        }
+        Ok(out)
+    }
+
+    fn claim_identifiers(
+        &mut self,
+        wants: &[IdentifierClaim<'_>],
+    ) -> Result<Vec<Option<Collision>>, JournalError> {
+        let mut existing = HashMap::new();
+        for want in wants {
+            for key in want.keys {
+                let holder: Option<String> = self
+                    .tx
+                    .prepare_cached("SELECT holder FROM identifiers WHERE key = ?1")
+                    .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+                    .map_err(|e| self.err(e))?;
+                if let Some(h) = holder {
+                    existing.insert(*key, h);
+                }
+            }
+        }
+        let (collisions, fresh) = assign_identifiers(wants, &existing);
+        for (key, w) in fresh {
+            self.tx
+                .prepare_cached("INSERT INTO identifiers (key, holder) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![key, wants[w].source_id]))
+                .map_err(|e| self.err(e))?;
+        }
+        collisions
+            .into_iter()
+            .map(|c| {
+                let Some((holder, index)) = c else {
+                    return Ok(None);
+                };
+                let seq: Option<i64> = self
+                    .tx
+                    .prepare_cached("SELECT seq FROM records WHERE key = ?1")
+                    .and_then(|mut s| s.query_row([&holder], |r| r.get(0)).optional())
+                    .map_err(|e| self.err(e))?;
+                Ok(Some(Collision {
+                    holder_seq: seq.unwrap_or(0) as u64,
+                    holder_id: Some(holder),
+                    index,
+                }))
+            })
+            .collect()
+    }
+
+    fn outcome(&mut self, source_ref: i64, row: OutcomeRow) -> Result<(), JournalError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO records (key, source_ref, seq, state, owner, reason_code, reason, target_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(key) DO UPDATE SET source_ref = excluded.source_ref, seq = excluded.seq,
+                   state = excluded.state, owner = excluded.owner, reason_code = excluded.reason_code,
+                   reason = excluded.reason, target_id = excluded.target_id",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    row.key,
+                    source_ref,
+                    row.seq as i64,
+                    row.state.as_str(),
+                    self.run,
+                    row.reason.as_ref().map(|r| r.code.as_str()),
+                    row.reason.as_ref().map(|r| r.message.as_str()),
+                    row.target_id
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), JournalError> {
+        let path = self.path.display().to_string();
+        self.tx
+            .commit()
+            .map_err(|e| JournalError::Sqlite { path, source: e })
+    }
+}
