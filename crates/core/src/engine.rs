@@ -318,6 +318,9 @@ pub fn run(
                     .filter_map(|(seq, item)| record_key(item).map(|k| (*seq, k)))
                     .collect();
                 let mut claims = batch.claim_records(&keyed)?.into_iter();
+                // Outcomes are recorded in record order (the problem list and the failure log
+                // read in the source's order), after the identifier claims of the batch.
+                let mut steps: Vec<Step> = Vec::with_capacity(items.len());
                 let mut admitted: Vec<(u64, User, bool)> = Vec::with_capacity(items.len());
                 for (seq, item) in items {
                     let claim = match record_key(&item) {
@@ -341,30 +344,43 @@ pub fn run(
                                 ReasonCode::DuplicateInExport,
                                 format!("id {id} duplicates record #{holder}"),
                             );
-                            rec.record_at_position(seq, &id, State::Skipped, reason)?;
+                            steps.push(Step::Outcome {
+                                seq,
+                                source_id: Some(id),
+                                state: State::Skipped,
+                                reason,
+                                by_position: true,
+                            });
                             continue;
                         }
                     };
                     let mut user = match item {
                         Ok(u) => u,
                         Err(e) => {
-                            rec.record(
+                            steps.push(Step::Outcome {
                                 seq,
-                                e.source_id.as_deref(),
-                                State::Failed,
-                                Some(e.to_reason()),
-                                None,
-                            )?;
+                                reason: e.to_reason(),
+                                source_id: e.source_id,
+                                state: State::Failed,
+                                by_position: false,
+                            });
                             continue;
                         }
                     };
                     match admit(&mut user, &caps, rec.opts, rec.summary) {
                         Ok(dropped_password) => no_password += dropped_password as u64,
                         Err((state, reason)) => {
-                            rec.record(seq, Some(&user.source_id), state, Some(reason), None)?;
+                            steps.push(Step::Outcome {
+                                seq,
+                                source_id: Some(user.source_id),
+                                state,
+                                reason,
+                                by_position: false,
+                            });
                             continue;
                         }
                     }
+                    steps.push(Step::Admitted(admitted.len()));
                     admitted.push((seq, user, resumed));
                 }
                 let keys: Vec<Vec<(i64, &'static str)>> = admitted
@@ -386,33 +402,48 @@ pub fn run(
                     .collect();
                 let collisions = batch.claim_identifiers(&wants)?;
                 drop(wants);
-                for (((seq, mut user, resumed), collision), keys) in
-                    admitted.into_iter().zip(collisions).zip(&keys)
-                {
-                    if let Some(c) = collision {
-                        let reason = Reason::new(
-                            ReasonCode::DuplicateInExport,
-                            format!(
-                                "{} duplicates record #{}{}",
-                                keys[c.index].1,
-                                c.holder_seq,
-                                c.holder_id.map(|h| format!(" ({h})")).unwrap_or_default()
-                            ),
-                        );
-                        rec.record(
+                let mut admitted: Vec<Option<(u64, User, bool)>> =
+                    admitted.into_iter().map(Some).collect();
+                for step in steps {
+                    let (seq, source_id, state, reason, by_position) = match step {
+                        Step::Outcome {
                             seq,
-                            Some(&user.source_id),
-                            State::Skipped,
-                            Some(reason),
-                            None,
-                        )?;
-                        continue;
+                            source_id,
+                            state,
+                            reason,
+                            by_position,
+                        } => (seq, source_id, state, reason, by_position),
+                        Step::Admitted(i) => {
+                            let (seq, mut user, resumed) =
+                                admitted[i].take().expect("each admitted record once");
+                            if let Some(c) = &collisions[i] {
+                                let reason = Reason::new(
+                                    ReasonCode::DuplicateInExport,
+                                    format!(
+                                        "{} duplicates record #{}{}",
+                                        keys[i][c.index].1,
+                                        c.holder_seq,
+                                        c.holder_id
+                                            .as_ref()
+                                            .map(|h| format!(" ({h})"))
+                                            .unwrap_or_default()
+                                    ),
+                                );
+                                (seq, Some(user.source_id), State::Skipped, reason, false)
+                            } else {
+                                if user.created_at.is_none() {
+                                    user.created_at = Some(default_created);
+                                }
+                                count_dropped(&user, &dropped, rec.summary);
+                                ready.push(Queued { seq, user, resumed });
+                                continue;
+                            }
+                        }
+                    };
+                    match (by_position, source_id) {
+                        (true, Some(id)) => rec.record_at_position(seq, &id, state, reason)?,
+                        (_, id) => rec.record(seq, id.as_deref(), state, Some(reason), None)?,
                     }
-                    if user.created_at.is_none() {
-                        user.created_at = Some(default_created);
-                    }
-                    count_dropped(&user, &dropped, rec.summary);
-                    ready.push(Queued { seq, user, resumed });
                 }
                 // (A plan writes to a throw-away journal, so it records the same way.)
                 batch.commit()?;
@@ -545,6 +576,19 @@ fn spawn_reader(
         })
         .expect("spawn source thread");
     rx
+}
+
+/// One record of a batch between its claim and its outcome.
+enum Step {
+    Outcome {
+        seq: u64,
+        source_id: Option<String>,
+        state: State,
+        reason: Reason,
+        by_position: bool,
+    },
+    /// Admitted: index into the batch's admitted records.
+    Admitted(usize),
 }
 
 /// The id a record is journaled by: its source id, when it has one.
