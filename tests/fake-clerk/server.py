@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Test-only fake of Clerk's Backend API (users endpoints) for authferry's tests.
 
-Serves POST /v1/users, GET /v1/users and GET /v1/users/count, validated against
+Serves POST /v1/users, GET /v1/users, GET /v1/users/count and GET /v1/instance, validated against
 the OpenAPI 3.0 spec given with --spec, with a fixed-window rate limit,
 deterministic fault injection and no-auth admin endpoints under /__admin/.
 See README.md beside this file.
@@ -555,10 +555,17 @@ def preload(store, path):
 # --------------------------------------------------------------------------- API logic
 
 class Api:
-    def __init__(self, spec, store, key):
+    def __init__(self, spec, store, key, instance_id="ins_fake"):
         self.spec = spec
         self.store = store
         self.key = key
+        self.instance_id = instance_id
+
+    # -- GET /v1/instance: the spec's Instance object (required fields only)
+    def instance(self):
+        return {"object": "instance", "id": self.instance_id,
+                "environment_type": "development", "allowed_origins": None,
+                "workspace_id": None}
 
     # -- auth
     def auth_ok(self, header):
@@ -1098,6 +1105,8 @@ class Handler(BaseHTTPRequestHandler):
             route = {"POST": "create", "GET": "list"}.get(m, "method")
         elif path == "/v1/users/count":
             route = "count" if m == "GET" else "method"
+        elif path == "/v1/instance":
+            route = "instance" if m == "GET" else "method"
 
         if route in ("create", "list", "count"):
             if m == "POST":
@@ -1194,6 +1203,11 @@ class Handler(BaseHTTPRequestHandler):
                     rows = api.query_users(q, paginate=True)
                     data = dumps([r["user"] for r in rows])
                 return 200, data, {}
+            if route == "instance":
+                if query:
+                    raise violation(*[unknown_param(k) for k, _ in
+                                      parse_qsl(query, keep_blank_values=True)])
+                return 200, api.instance(), {}
             if route == "count":
                 q = api.parse_query(query, api.spec.count_params)
                 with st.lock:
@@ -1240,6 +1254,7 @@ def main(argv=None):
     ap.add_argument("--preload", help="JSON array of users to load at start")
     ap.add_argument("--key", help="the one accepted secret key (default: any sk_test_/sk_live_)")
     ap.add_argument("--verbose", action="store_true", help="one line per request on stderr")
+    ap.add_argument("--instance-id", default="ins_fake", help="the id GET /v1/instance answers")
     args = ap.parse_args(argv)
     if args.window <= 0 or args.limit < 0 or not 0 <= args.fault_rate <= 1:
         ap.error("need --window > 0, --limit >= 0, 0 <= --fault-rate <= 1")
@@ -1248,7 +1263,7 @@ def main(argv=None):
     store = Store(args)
     if args.preload:
         preload(store, args.preload)
-    Handler.api = Api(spec, store, args.key)
+    Handler.api = Api(spec, store, args.key, args.instance_id)
     Handler.verbose = args.verbose
 
     httpd = Server(("127.0.0.1", args.port), Handler)

@@ -64,6 +64,28 @@ pub fn create_private_file(path: &Path) -> io::Result<File> {
     Ok(file)
 }
 
+/// A file's identity for a journal: its canonical path and, on Unix, its device and inode, so
+/// that a file deleted and made again (or another file moved to the same path) is not taken for
+/// the one a migration wrote. `None` when the file does not exist.
+pub fn file_identity(path: &Path) -> Option<String> {
+    let canonical = std::fs::canonicalize(path).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(&canonical).ok()?;
+        Some(format!(
+            "file {} (device {}, inode {})",
+            canonical.display(),
+            m.dev(),
+            m.ino()
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        Some(format!("file {}", canonical.display()))
+    }
+}
+
 /// Makes an existing file owner-only (a file created by another library, such as SQLite).
 pub fn restrict_permissions(path: &Path) -> io::Result<()> {
     #[cfg(unix)]

@@ -116,7 +116,7 @@ pub trait Sink: Send {
     /// database's host, port and name, a file's identity, an API's URL and instance id — never
     /// a credential. A journal that wrote to one instance refuses another. Called after
     /// [`Sink::prepare`] (in a plan, without it).
-    fn instance(&self) -> Option<String> {
+    fn instance(&mut self) -> Option<String> {
         None
     }
     /// Creates the target's tables when absent; refuses an incompatible existing schema.

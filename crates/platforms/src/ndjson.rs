@@ -153,6 +153,9 @@ impl Sink for NdjsonSink {
             requirements: Vec::new(),
         }
     }
+    fn instance(&mut self) -> Option<String> {
+        authferry_core::io::file_identity(&self.path)
+    }
     fn prepare(&mut self) -> Result<(), SinkError> {
         if self.out.is_none() {
             self.out = Some(self.open_for_append()?);

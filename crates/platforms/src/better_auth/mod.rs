@@ -264,6 +264,10 @@ impl Sink for BetterAuthSink {
         }
     }
 
+    fn instance(&mut self) -> Option<String> {
+        self.store.instance()
+    }
+
     fn prepare(&mut self) -> Result<(), SinkError> {
         // Read again: the schema may have changed since `open`.
         let inspected = self.store.inspect()?;

@@ -238,6 +238,33 @@ impl PostgresStore {
 }
 
 impl Store for PostgresStore {
+    fn instance(&mut self) -> Option<String> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT current_database()::text, (SELECT oid FROM pg_database WHERE datname = current_database())::int8,
+                        current_schema()::text, coalesce(host(inet_server_addr()), 'local socket'),
+                        coalesce(inet_server_port(), 0)",
+                &[],
+            )
+            .ok()?;
+        let (db, oid, schema, addr, port): (String, i64, String, String, i32) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        // The cluster's own id names the server however it is reached (localhost, an IP, a
+        // proxy); the address is the fallback for roles that may not read it.
+        let server = self
+            .client
+            .query_one(
+                "SELECT system_identifier::text FROM pg_control_system()",
+                &[],
+            )
+            .map(|r| format!("cluster {}", r.get::<_, String>(0)))
+            .unwrap_or_else(|_| format!("{addr}:{port}"));
+        Some(format!(
+            "postgres {server} database {db} (oid {oid}) schema {schema}"
+        ))
+    }
+
     fn inspect(&mut self) -> Result<Inspected, SinkError> {
         let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
         let rows = self

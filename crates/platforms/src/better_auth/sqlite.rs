@@ -229,6 +229,10 @@ fn open_connection(path: &Path, flags: OpenFlags) -> Result<Connection, SinkErro
 }
 
 impl Store for SqliteStore {
+    fn instance(&mut self) -> Option<String> {
+        authferry_core::io::file_identity(&self.path)
+    }
+
     fn inspect(&mut self) -> Result<Inspected, SinkError> {
         let mut inspected = Inspected::new();
         let Some(conn) = self.conn.as_ref() else {

@@ -201,6 +201,9 @@ pub(crate) trait Store: Send {
         &mut self,
         user_ids: &[&str],
     ) -> Result<HashMap<String, String>, SinkError>;
+    /// Which database this is, for the journal (never a credential); `None` when it does not
+    /// exist yet.
+    fn instance(&mut self) -> Option<String>;
     /// After the last batch: durability and notes about the target itself.
     fn finish(&mut self) -> Result<Vec<String>, SinkError>;
 }

@@ -194,6 +194,21 @@ impl ClerkApi {
         })
     }
 
+    /// Which Clerk instance the key opens, for the journal: the API's URL and the instance id
+    /// (`GET /v1/instance`), never the key.
+    pub fn instance(&self) -> Result<String, ApiError> {
+        let v = self.get_json("/v1/instance")?;
+        Ok(match v.get("id").and_then(Value::as_str) {
+            Some(id) => format!("{} instance {id}", self.instance_by_url()),
+            None => self.instance_by_url(),
+        })
+    }
+
+    /// The instance as far as the URL names it (a server without `GET /v1/instance`).
+    pub fn instance_by_url(&self) -> String {
+        format!("Clerk {}", authferry_pg::redact_url(&self.base))
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base
     }

@@ -63,6 +63,8 @@ const HOLDS: &[Field] = &[
 pub struct ClerkSink {
     api: Arc<ClerkApi>,
     workers: usize,
+    /// The instance the key opens, as `prepare` found it.
+    instance: Option<String>,
 }
 
 impl ClerkSink {
@@ -74,6 +76,7 @@ impl ClerkSink {
         ClerkSink {
             api: Arc::new(api),
             workers,
+            instance: None,
         }
     }
 }
@@ -520,12 +523,26 @@ impl Sink for ClerkSink {
         }
     }
 
+    fn instance(&mut self) -> Option<String> {
+        if self.instance.is_none() {
+            self.instance = self.api.instance().ok();
+        }
+        self.instance.clone()
+    }
+
     fn prepare(&mut self) -> Result<(), SinkError> {
-        // One cheap read: a wrong key or URL stops the run before any record is sent.
-        self.api
-            .get_json("/v1/users?limit=1")
-            .map(|_| ())
-            .map_err(|e| SinkError::Connect(e.to_string()))
+        // One cheap read, which names the instance for the journal: a wrong key or URL stops
+        // the run before any record is sent.
+        match self.api.instance() {
+            Ok(instance) => self.instance = Some(instance),
+            Err(_) => {
+                self.api
+                    .get_json("/v1/users?limit=1")
+                    .map_err(|e| SinkError::Connect(e.to_string()))?;
+                self.instance = Some(self.api.instance_by_url());
+            }
+        }
+        Ok(())
     }
 
     fn find_existing(&mut self, users: &[&User]) -> Result<Vec<Option<Existing>>, SinkError> {
