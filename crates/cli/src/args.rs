@@ -137,8 +137,15 @@ pub struct MigrateArgs {
     pub source_options: SourceOptions,
     #[command(flatten)]
     pub policy: Policy,
-    /// The journal of this migration: every record's outcome, for resuming (created 0600).
-    #[arg(long, value_name = "PATH", default_value = "authferry-journal.sqlite")]
+    /// The journal of this migration: every record's outcome, keyed by user, for resuming. A
+    /// SQLite file (PATH or sqlite:PATH, created 0600; one run at a time), or a PostgreSQL URL
+    /// (postgres://…[?schema=NAME], default schema authferry_journal) that runs on several
+    /// machines share without moving a user twice.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        default_value = "authferry-journal.sqlite"
+    )]
     pub journal: PathBuf,
     /// Plan only: same as `authferry plan`.
     #[arg(long)]
@@ -178,8 +185,12 @@ pub struct PlanArgs {
 
 #[derive(Args, Debug)]
 pub struct RemapArgs {
-    /// The journal of the migration whose ids to apply.
-    #[arg(long, value_name = "PATH", default_value = "authferry-journal.sqlite")]
+    /// The journal of the migration whose ids to apply; a SQLite path or a PostgreSQL URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        default_value = "authferry-journal.sqlite"
+    )]
     pub journal: PathBuf,
     /// The application's database (postgres://…).
     #[arg(long, value_name = "URL")]
@@ -206,8 +217,12 @@ pub enum IdmapCommand {
 
 #[derive(Args, Debug)]
 pub struct IdmapExportArgs {
-    /// The journal of the migration.
-    #[arg(long, value_name = "PATH", default_value = "authferry-journal.sqlite")]
+    /// The journal of the migration; a SQLite path or a PostgreSQL URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        default_value = "authferry-journal.sqlite"
+    )]
     pub journal: PathBuf,
     #[arg(long, value_enum, default_value_t = IdmapFormat::Csv)]
     pub format: IdmapFormat,

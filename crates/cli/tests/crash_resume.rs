@@ -24,7 +24,8 @@ fn authferry() -> Command {
 struct Run<'a> {
     csv: &'a Path,
     to: String,
-    journal: PathBuf,
+    /// A SQLite path or a PostgreSQL URL.
+    journal: String,
     codes: PathBuf,
 }
 
@@ -93,7 +94,20 @@ fn seed() -> u64 {
         })
 }
 
-fn journal_states(journal: &Path) -> Vec<(String, i64)> {
+fn journal_states(journal: &str) -> Vec<(String, i64)> {
+    if journal.starts_with("postgres://") {
+        // The default schema of a PostgreSQL journal.
+        let mut client = postgres::Client::connect(journal, postgres::NoTls).unwrap();
+        return client
+            .query(
+                "SELECT state, count(*) FROM authferry_journal.records GROUP BY state ORDER BY state",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    }
     let conn = rusqlite::Connection::open(journal).unwrap();
     let mut stmt = conn
         .prepare("SELECT state, count(*) FROM records GROUP BY state ORDER BY state")
@@ -104,6 +118,10 @@ fn journal_states(journal: &Path) -> Vec<(String, i64)> {
         .collect()
 }
 
+fn path_of(p: PathBuf) -> String {
+    p.display().to_string()
+}
+
 fn crash_users() -> u64 {
     std::env::var("AUTHFERRY_CRASH_USERS")
         .ok()
@@ -111,23 +129,29 @@ fn crash_users() -> u64 {
         .unwrap_or(100_000)
 }
 
-/// Migrates `csv` into `reference` uninterrupted, then into `crashed` with five SIGKILLs at
+/// Migrates `csv` into `reference` uninterrupted, then into `crashed` with `kills` SIGKILLs at
 /// random points and a final run to the end; checks that every record ended migrated exactly
 /// once and that no batch is left in flight. Comparing the targets is the caller's part.
-fn migrate_with_kills(label: &str, users: u64, reference: &Run<'_>, crashed: &Run<'_>) {
+fn migrate_with_kills(
+    label: &str,
+    users: u64,
+    kills: usize,
+    reference: &Run<'_>,
+    crashed: &Run<'_>,
+) {
     let (summary, took) = reference.complete();
     assert_eq!(summary["counts"]["migrated"], users, "{summary}");
     let seed = seed();
     eprintln!(
         "crash test ({label}): {users} users, uninterrupted run {took:?}, kill seed {seed} (AUTHFERRY_CRASH_SEED)"
     );
-    let killed_mid_run = kill_points(seed, 5, took)
+    let killed_mid_run = kill_points(seed, kills, took)
         .into_iter()
         .filter(|p| crashed.kill_after(*p))
         .count();
     assert!(
-        killed_mid_run >= 3,
-        "only {killed_mid_run} of 5 kills landed mid-run; the test proved too little"
+        killed_mid_run >= kills * 3 / 5,
+        "only {killed_mid_run} of {kills} kills landed mid-run; the test proved too little"
     );
     let (summary, _) = crashed.complete();
     let c = &summary["counts"];
@@ -158,17 +182,17 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
             "better-auth:sqlite:{}",
             dir.path().join("reference.db").display()
         ),
-        journal: dir.path().join("reference-journal.sqlite"),
+        journal: path_of(dir.path().join("reference-journal.sqlite")),
         codes: dir.path().join("reference-codes.ndjson"),
     };
     let crashed_db = dir.path().join("crashed.db");
     let crashed = Run {
         csv: &csv,
         to: format!("better-auth:sqlite:{}", crashed_db.display()),
-        journal: dir.path().join("crashed-journal.sqlite"),
+        journal: path_of(dir.path().join("crashed-journal.sqlite")),
         codes: dir.path().join("crashed-codes.ndjson"),
     };
-    migrate_with_kills("SQLite", users, &reference, &crashed);
+    migrate_with_kills("SQLite", users, 5, &reference, &crashed);
 
     // Same rows, byte for byte (ids, timestamps, encrypted two-factor values included).
     let conn = rusqlite::Connection::open(dir.path().join("reference.db")).unwrap();
@@ -253,16 +277,16 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
     let reference = Run {
         csv: &csv,
         to: format!("better-auth:{}", reference_db.url()),
-        journal: dir.path().join("reference-journal.sqlite"),
+        journal: path_of(dir.path().join("reference-journal.sqlite")),
         codes: dir.path().join("reference-codes.ndjson"),
     };
     let crashed = Run {
         csv: &csv,
         to: format!("better-auth:{}", crashed_db.url()),
-        journal: dir.path().join("crashed-journal.sqlite"),
+        journal: path_of(dir.path().join("crashed-journal.sqlite")),
         codes: dir.path().join("crashed-codes.ndjson"),
     };
-    migrate_with_kills("PostgreSQL", users, &reference, &crashed);
+    migrate_with_kills("PostgreSQL", users, 5, &reference, &crashed);
     for table in TABLES {
         let (a, b) = (
             fingerprint(&reference_db, table),
@@ -275,4 +299,46 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
         );
     }
     assert_eq!(fingerprint(&reference_db, "user").0 as u64, users);
+}
+
+/// The same with the journal in PostgreSQL (another database than the target), killed 20
+/// times: a killed run's rows are taken over by the next run at once.
+#[test]
+fn postgres_journal_sigkill_20_times_resume_matches_uninterrupted_run() {
+    let users = crash_users();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, users, 44).unwrap();
+    let (reference_db, crashed_db, journal_db) = (
+        TempPgDatabase::create("pgj_ref"),
+        TempPgDatabase::create("pgj_kill"),
+        TempPgDatabase::create("pgj_journal"),
+    );
+    let reference = Run {
+        csv: &csv,
+        to: format!("better-auth:{}", reference_db.url()),
+        journal: path_of(dir.path().join("reference-journal.sqlite")),
+        codes: dir.path().join("reference-codes.ndjson"),
+    };
+    let crashed = Run {
+        csv: &csv,
+        to: format!("better-auth:{}", crashed_db.url()),
+        journal: journal_db.url(),
+        codes: dir.path().join("crashed-codes.ndjson"),
+    };
+    migrate_with_kills("PostgreSQL journal", users, 20, &reference, &crashed);
+    for table in TABLES {
+        let (a, b) = (
+            fingerprint(&reference_db, table),
+            fingerprint(&crashed_db, table),
+        );
+        assert_eq!(a.0, b.0, "{table}: row counts differ");
+        assert_eq!(
+            a.1, b.1,
+            "{table}: the resumed run's rows differ from the uninterrupted run's"
+        );
+    }
+    // Finished: a re-run writes nothing.
+    let (summary, _) = crashed.complete();
+    assert_eq!(summary["counts"]["already_present"], users, "{summary}");
 }

@@ -176,7 +176,7 @@ pub fn remap(args: RemapArgs) -> anyhow::Result<i32> {
     if map.is_empty() {
         bail!(
             "journal {} has no migrated user whose id changed: nothing to remap",
-            args.journal.display()
+            journal.location()
         );
     }
     let new_ids: HashSet<&str> = map.values().map(String::as_str).collect();

@@ -269,18 +269,28 @@ impl Sink for BetterAuthSink {
     }
 
     fn prepare(&mut self) -> Result<(), SinkError> {
-        // Read again: the schema may have changed since `open`.
-        let inspected = self.store.inspect()?;
-        let plan = SchemaPlan::new(self.plan.dialect, &inspected);
-        if let Some(problem) = &plan.problem {
-            return Err(SinkError::Schema(format!(
-                "{problem} (compared with what better-auth 1.7.25 creates)"
-            )));
+        // Several runs sharing a journal start together: when another one created the tables
+        // between this one's inspection and its creation, inspect again.
+        let mut attempt = 0;
+        loop {
+            // Read again: the schema may have changed since `open`.
+            let inspected = self.store.inspect()?;
+            let plan = SchemaPlan::new(self.plan.dialect, &inspected);
+            if let Some(problem) = &plan.problem {
+                return Err(SinkError::Schema(format!(
+                    "{problem} (compared with what better-auth 1.7.25 creates)"
+                )));
+            }
+            match self.store.create_tables(&plan.create_statements()) {
+                Ok(()) => {
+                    self.plan = plan.after_creation();
+                    self.prepared = true;
+                    return Ok(());
+                }
+                Err(_) if attempt == 0 => attempt += 1,
+                Err(e) => return Err(e),
+            }
         }
-        self.store.create_tables(&plan.create_statements())?;
-        self.plan = plan.after_creation();
-        self.prepared = true;
-        Ok(())
     }
 
     fn find_existing(&mut self, users: &[&User]) -> Result<Vec<Option<Existing>>, SinkError> {

@@ -315,6 +315,12 @@ impl Store for PostgresStore {
             return Ok(());
         }
         let mut tx = self.client.transaction().map_err(backend)?;
+        // One creator at a time per schema; the others then find the tables made.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('authferry better-auth schema ' || current_schema()))",
+            &[],
+        )
+        .map_err(backend)?;
         for statement in statements {
             tx.batch_execute(statement).map_err(backend)?;
         }

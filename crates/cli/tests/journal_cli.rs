@@ -1,0 +1,242 @@
+//! The journal as runs share it: several `migrate` processes on one PostgreSQL journal, a
+//! second run on a SQLite journal, a journal taken to another target instance.
+
+use authferry_testkit::TempPgDatabase;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const SECRET: &str = "journal-test-secret-0123456789abcdef";
+
+fn authferry(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
+    c.current_dir(dir)
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .env_remove("AUTH_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Writes rows `from..to` of the synthetic export `all` (header kept) to `path`.
+fn shard(all: &Path, path: &Path, from: usize, to: usize) {
+    let text = std::fs::read_to_string(all).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.skip(from).take(to - from).collect();
+    std::fs::write(path, format!("{header}\n{}\n", body.join("\n"))).unwrap();
+}
+
+fn count(v: &serde_json::Value, key: &str) -> u64 {
+    v["counts"][key].as_u64().unwrap_or(0)
+}
+
+/// Two processes, started together on one PostgreSQL journal, over the same export and then
+/// over two overlapping shards of another: every user is in the target once, and the two
+/// reports add up to what happened (each record migrated by exactly one of them).
+#[test]
+fn concurrent_runs_on_one_postgres_journal_move_each_user_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = 6000usize;
+    let all = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&all, users as u64, 7).unwrap();
+    let target = TempPgDatabase::create("conc_target");
+    let journal = TempPgDatabase::create("conc_journal");
+    let to = format!("better-auth:{}", target.url());
+    let run = |csv: &Path, codes: &str| {
+        authferry(dir.path())
+            .args(["migrate", "--quiet", "--json", "--batch-size", "250"])
+            .arg("--from")
+            .arg(format!("clerk-csv:{}", csv.display()))
+            .args(["--to", &to, "--journal", &journal.url()])
+            .args(["--backup-codes-out", codes])
+            .spawn()
+            .unwrap()
+    };
+    let finish = |child: std::process::Child| {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let users_in_target = || -> i64 {
+        target
+            .client()
+            .query_one("SELECT count(*) FROM \"user\"", &[])
+            .unwrap()
+            .get(0)
+    };
+
+    // The same export twice, at once.
+    let (a, b) = (run(&all, "a.ndjson"), run(&all, "b.ndjson"));
+    let (a, b) = (finish(a), finish(b));
+    for s in [&a, &b] {
+        assert_eq!(s["records"], users as u64, "{s}");
+        assert_eq!(
+            count(s, "migrated")
+                + count(s, "already_present")
+                + count(s, "in_other_run")
+                + count(s, "skipped")
+                + count(s, "failed"),
+            users as u64,
+            "every record read is counted once: {s}"
+        );
+        assert_eq!(count(s, "failed") + count(s, "skipped"), 0, "{s}");
+    }
+    assert_eq!(
+        count(&a, "migrated") + count(&b, "migrated"),
+        users as u64,
+        "the two reports add up to the truth: {a} {b}"
+    );
+    assert!(
+        count(&a, "in_other_run") + count(&b, "in_other_run") > 0,
+        "the runs did overlap (else this proved nothing): {a} {b}"
+    );
+    assert_eq!(users_in_target() as usize, users);
+
+    // Overlapping shards of a newer export (the first 6000 users again, 2000 new): rows
+    // 0..5000 and 3000..8000, at once.
+    let newer = dir.path().join("newer.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&newer, 8000, 7).unwrap();
+    let (s1, s2) = (dir.path().join("s1.csv"), dir.path().join("s2.csv"));
+    shard(&newer, &s1, 0, 5000);
+    shard(&newer, &s2, 3000, 8000);
+    let (a, b) = (run(&s1, "c.ndjson"), run(&s2, "d.ndjson"));
+    let (a, b) = (finish(a), finish(b));
+    assert_eq!(
+        count(&a, "migrated") + count(&b, "migrated"),
+        2000,
+        "only the new users are written, once: {a} {b}"
+    );
+    assert_eq!(users_in_target(), 8000);
+    let ids: i64 = target
+        .client()
+        .query_one("SELECT count(DISTINCT id) FROM \"user\"", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(ids, 8000);
+}
+
+/// A second run on a SQLite journal that a run holds is refused, naming the holder; the
+/// target is not touched.
+#[test]
+fn a_second_run_on_a_sqlite_journal_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
+    )
+    .unwrap();
+    let holder = authferry_core::Journal::open(
+        dir.path().join("j.sqlite"),
+        "ndjson:in.ndjson",
+        "ndjson:out.ndjson",
+    )
+    .unwrap();
+    let out = authferry(dir.path())
+        .args([
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+        ])
+        .args(["--journal", "j.sqlite"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "in use by another run (pid {}",
+            std::process::id()
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(!dir.path().join("out.ndjson").exists());
+    drop(holder);
+    let out = authferry(dir.path())
+        .args([
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+        ])
+        .args(["--journal", "j.sqlite"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// A journal taken to another instance of the same target spelling (the target file deleted
+/// and made again; another Clerk instance behind the same `--to clerk`) is refused instead of
+/// reporting everyone "already present".
+#[test]
+fn a_journal_refuses_another_target_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
+    )
+    .unwrap();
+    let migrate = || {
+        authferry(dir.path())
+            .args(["migrate", "--json", "--from", "ndjson:in.ndjson"])
+            .args(["--to", "ndjson:out.ndjson", "--journal", "j.sqlite"])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(migrate().status.code(), Some(0));
+    let again = migrate();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    std::fs::remove_file(dir.path().join("out.ndjson")).unwrap();
+    let out = migrate();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("target instance"), "{}", text(&out));
+    // Nothing was reported as present, nothing written to the new file.
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("already_present"));
+}
+
+#[test]
+fn a_journal_refuses_another_clerk_instance() {
+    use authferry_testkit::fake_clerk::{FakeClerk, TEST_KEY};
+    let (Some(one), Some(other)) = (
+        FakeClerk::start(&["--instance-id", "ins_one"]),
+        FakeClerk::start(&["--instance-id", "ins_other"]),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
+    )
+    .unwrap();
+    let migrate = |fc: &FakeClerk| {
+        authferry(dir.path())
+            .env("CLERK_SECRET_KEY", TEST_KEY)
+            .env("CLERK_API_URL", &fc.url)
+            .args(["migrate", "--from", "ndjson:in.ndjson", "--to", "clerk"])
+            .args(["--journal", "j.sqlite"])
+            .output()
+            .unwrap()
+    };
+    let out = migrate(&one);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = migrate(&other);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("ins_one") && text(&out).contains("ins_other"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains(TEST_KEY));
+    assert_eq!(other.users().len(), 0, "nothing sent to the other instance");
+}
