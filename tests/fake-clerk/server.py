@@ -227,6 +227,10 @@ class Reply(Exception):
         self.duplicate = duplicate
 
 
+class ClientGone(Exception):
+    """The connection ended before the request's body did."""
+
+
 def violation(*errs):
     return Reply(422, errors_body(list(errs)), spec_violation=True)
 
@@ -947,13 +951,20 @@ class Handler(BaseHTTPRequestHandler):
                 total += size
                 if total > MAX_BODY:
                     raise ValueError("body too large")
-                chunks.append(self.rfile.read(size))
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    raise ClientGone()
+                chunks.append(chunk)
                 self.rfile.readline(65537)
             return b"".join(chunks)
         n = int(self.headers.get("Content-Length") or 0)
         if n < 0 or n > MAX_BODY:
             raise ValueError("body too large")
-        return self.rfile.read(n) if n else b""
+        raw = self.rfile.read(n) if n else b""
+        if len(raw) < n:
+            # The client went away mid-request (a killed process): nothing was asked.
+            raise ClientGone()
+        return raw
 
     def _send(self, status, body, headers=None):
         data = body if isinstance(body, bytes) else dumps(body)
@@ -990,6 +1001,9 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         try:
             raw = self._read_body()
+        except ClientGone:
+            self.close_connection = True
+            return
         except (ValueError, OSError):
             self.close_connection = True
             self._send(413, errors_body([err("request_body_too_large", "request too large",
@@ -1108,9 +1122,11 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/v1/instance":
             route = "instance" if m == "GET" else "method"
 
-        if route in ("create", "list", "count"):
+        if route in ("create", "list", "count", "instance"):
             if m == "POST":
                 fkey = _fault_key_body(raw)
+            elif route == "instance":
+                fkey = ""  # no query, no body
             else:
                 fkey = "?" + query
         with st.lock:
@@ -1120,7 +1136,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.stats["rate_limited"] += 1
                 st.count_status(429)
                 fault = None
-            elif route in ("create", "list", "count"):
+            elif route in ("create", "list", "count", "instance"):
                 fault = st.fault_for(m, path, fkey)
                 if fault:
                     st.stats["faults"][fault] += 1

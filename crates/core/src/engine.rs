@@ -6,9 +6,12 @@ use crate::journal::{Claim, IdentifierClaim, Journal, JournalBatch, JournalError
 use crate::model::{Field, User};
 use crate::outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
 use crate::report::{Estimate, FormatCount, Mode, Problem, Summary};
-use crate::traits::{Answer, Queued, Sink, SinkCapabilities, SinkError, Source, answer_each};
+use crate::traits::{
+    Ack, Answer, Queued, Sink, SinkCapabilities, SinkError, Source, Ticket, Work, answer_each,
+};
 use crate::validate::{identifier_keys, validate};
 use authferry_hash::Support;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::time::Instant;
 
@@ -85,6 +88,8 @@ struct Outcome {
     seq: u64,
     /// Journaled by position: another record of the source holds this one's id.
     by_position: bool,
+    /// Not final: the target accepted the record and gave this ticket.
+    ticket: Option<String>,
     source_id: Option<String>,
     state: State,
     reason: Option<Reason>,
@@ -97,6 +102,8 @@ struct Recorder<'a> {
     summary: &'a mut Summary,
     opts: &'a mut RunOptions,
     unwritten: Vec<Outcome>,
+    /// The ticket each open record's journal row holds.
+    known_tickets: HashMap<u64, String>,
 }
 
 impl Recorder<'_> {
@@ -124,6 +131,7 @@ impl Recorder<'_> {
         self.unwritten.push(Outcome {
             seq,
             by_position: false,
+            ticket: None,
             source_id: source_id.map(str::to_owned),
             state,
             reason,
@@ -147,8 +155,25 @@ impl Recorder<'_> {
         Ok(())
     }
 
+    /// Keeps a record's ticket until the next journal commit (it counts nowhere yet).
+    fn submitted(&mut self, seq: u64, source_id: &str, ticket: &str) {
+        self.unwritten.push(Outcome {
+            seq,
+            by_position: false,
+            ticket: Some(ticket.to_string()),
+            source_id: Some(source_id.to_string()),
+            state: State::Migrated,
+            reason: None,
+            target_id: None,
+        });
+    }
+
     fn flush_into(&mut self, batch: &mut JournalBatch<'_>) -> Result<(), EngineError> {
         for o in self.unwritten.drain(..) {
+            if let Some(ticket) = &o.ticket {
+                batch.submitted(o.seq, o.source_id.as_deref().unwrap_or_default(), ticket)?;
+                continue;
+            }
             if o.by_position {
                 batch.outcome_at_position(o.seq, o.state, o.reason.as_ref())?;
                 continue;
@@ -162,6 +187,119 @@ impl Recorder<'_> {
             )?;
         }
         Ok(())
+    }
+}
+
+/// How often the journal is brought up to date while the engine only waits for answers.
+const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// Open tickets a run may hold before it stops reading to settle them (at least).
+const MIN_OPEN_TICKETS: usize = 50_000;
+
+/// Records handed to the sink and not yet answered, and records the target settles later.
+struct Flight {
+    /// Record number → source id, for every record of a [`Work`] not yet acknowledged.
+    sent: HashMap<u64, String>,
+    /// Open tickets not being settled right now: record number → (source id, ticket).
+    tickets: BTreeMap<u64, (String, String)>,
+    last_settle: Instant,
+    interval: std::time::Duration,
+}
+
+impl Flight {
+    /// Records a sink's answer: final outcomes into the summary and the journal, tickets kept
+    /// for settling.
+    fn take(&mut self, answer: Answer, rec: &mut Recorder<'_>) -> Result<(), EngineError> {
+        for Ack { seq, outcome } in answer? {
+            let sid = self.sent.remove(&seq).unwrap_or_else(|| {
+                panic!("the sink answered record #{seq}, which it does not hold")
+            });
+            let id = Some(sid.as_str());
+            match outcome {
+                WriteOutcome::Submitted { ticket } => {
+                    // Journaled once per ticket: a settle round answering "not yet" writes
+                    // nothing.
+                    let known = rec.known_tickets.get(&seq) == Some(&ticket);
+                    if !known {
+                        rec.submitted(seq, &sid, &ticket);
+                        rec.known_tickets.insert(seq, ticket.clone());
+                    }
+                    self.tickets.insert(seq, (sid, ticket));
+                }
+                // (A plan's "would migrate" has no target id yet.)
+                WriteOutcome::Migrated { target_id } => {
+                    rec.known_tickets.remove(&seq);
+                    rec.record(
+                        seq,
+                        id,
+                        State::Migrated,
+                        None,
+                        Some(target_id).filter(|t| !t.is_empty()),
+                    )?
+                }
+                WriteOutcome::AlreadyPresent { target_id } => {
+                    rec.known_tickets.remove(&seq);
+                    rec.record(seq, id, State::AlreadyPresent, None, Some(target_id))?
+                }
+                WriteOutcome::Skipped { reason, target_id } => {
+                    rec.known_tickets.remove(&seq);
+                    rec.record(seq, id, State::Skipped, Some(reason), target_id)?
+                }
+                WriteOutcome::Failed { reason } => {
+                    rec.known_tickets.remove(&seq);
+                    rec.record(seq, id, State::Failed, Some(reason), None)?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands every open ticket to the sink when the settle interval has passed.
+    fn settle_if_due(&mut self, to_sink: &std::sync::mpsc::SyncSender<Work>) -> bool {
+        if self.tickets.is_empty() || self.last_settle.elapsed() < self.interval {
+            return false;
+        }
+        let tickets: Vec<Ticket> = std::mem::take(&mut self.tickets)
+            .into_iter()
+            .map(|(seq, (sid, ticket))| {
+                self.sent.insert(seq, sid);
+                Ticket { seq, ticket }
+            })
+            .collect();
+        self.last_settle = Instant::now();
+        to_sink
+            .send(Work::Settle(tickets))
+            .expect("the sink thread takes every batch");
+        true
+    }
+
+    /// Takes the next answer, or — when only tickets are open — waits for the settle interval
+    /// and asks the sink about them.
+    fn wait_or_settle(
+        &mut self,
+        to_sink: &std::sync::mpsc::SyncSender<Work>,
+        from_sink: &std::sync::mpsc::Receiver<Answer>,
+        rec: &mut Recorder<'_>,
+    ) -> Result<(), EngineError> {
+        if self.settle_if_due(to_sink) {
+            return Ok(());
+        }
+        if self.sent.is_empty() {
+            let due = self.last_settle + self.interval;
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            return Ok(());
+        }
+        if self.tickets.is_empty() {
+            let answer = from_sink.recv().expect("the sink answers every record");
+            return self.take(answer, rec);
+        }
+        let wait = (self.last_settle + self.interval).saturating_duration_since(Instant::now());
+        match from_sink.recv_timeout(wait.max(std::time::Duration::from_millis(10))) {
+            Ok(answer) => self.take(answer, rec),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Ok(()),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("the sink thread ended with records unanswered")
+            }
+        }
     }
 }
 
@@ -206,6 +344,7 @@ pub fn run(
         summary: &mut summary,
         opts: &mut opts,
         unwritten: Vec::new(),
+        known_tickets: HashMap::new(),
     };
 
     // A remote target keeps several batches in flight; a plan asks one batch at a time.
@@ -213,10 +352,13 @@ pub fn run(
         Mode::Migrate => sink.pipeline_depth().max(1),
         Mode::Plan => 1,
     };
+    // Records handed to the sink and not yet answered, at most.
+    let window = depth * batch_size;
+    let settle_interval = sink.settle_interval();
     let budget = sink.request_budget();
 
     let result: Result<(), EngineError> = std::thread::scope(|scope| {
-        let (to_sink, sink_rx) = std::sync::mpsc::sync_channel::<Vec<Queued>>(0);
+        let (to_sink, sink_rx) = std::sync::mpsc::sync_channel::<Work>(0);
         let (sink_tx, from_sink) = std::sync::mpsc::channel::<Answer>();
         let sink_ref: &mut dyn Sink = sink;
         let writer = scope.spawn(move || {
@@ -226,43 +368,11 @@ pub fn run(
             }
             sink_ref
         });
-        // First record numbers of the batches handed to the sink and not yet answered.
-        let mut in_sink: std::collections::VecDeque<u64> = Default::default();
-
-        // Receives the sink's answer for the batch it holds and records the outcomes.
-        let collect = |rec: &mut Recorder<'_>, _first: u64| -> Result<(), EngineError> {
-            let (ready, answer) = from_sink
-                .recv()
-                .expect("the sink thread answers every batch");
-            let outcomes = answer?;
-            assert_eq!(
-                outcomes.len(),
-                ready.len(),
-                "the sink returned a wrong number of outcomes"
-            );
-            for (r, outcome) in ready.iter().zip(outcomes) {
-                let sid = Some(r.user.source_id.as_str());
-                match outcome {
-                    // (A plan's "would migrate" has no target id yet.)
-                    WriteOutcome::Migrated { target_id } => rec.record(
-                        r.seq,
-                        sid,
-                        State::Migrated,
-                        None,
-                        Some(target_id).filter(|t| !t.is_empty()),
-                    )?,
-                    WriteOutcome::AlreadyPresent { target_id } => {
-                        rec.record(r.seq, sid, State::AlreadyPresent, None, Some(target_id))?
-                    }
-                    WriteOutcome::Skipped { reason, target_id } => {
-                        rec.record(r.seq, sid, State::Skipped, Some(reason), target_id)?
-                    }
-                    WriteOutcome::Failed { reason } => {
-                        rec.record(r.seq, sid, State::Failed, Some(reason), None)?
-                    }
-                }
-            }
-            Ok(())
+        let mut flight = Flight {
+            sent: HashMap::new(),
+            tickets: BTreeMap::new(),
+            last_settle: Instant::now(),
+            interval: settle_interval,
         };
 
         let outcome = (|| -> Result<(), EngineError> {
@@ -330,6 +440,12 @@ pub fn run(
                     let resumed = match claim {
                         Claim::Fresh | Claim::Retry => false,
                         Claim::Resumed => true,
+                        Claim::Submitted { ticket } => {
+                            // Accepted by the target before: settled, never sent again.
+                            let id = record_key(&item).unwrap_or_default().to_string();
+                            flight.tickets.insert(seq, (id, ticket));
+                            continue;
+                        }
                         Claim::Done { .. } => {
                             rec.summary.counts.add(State::AlreadyPresent);
                             continue;
@@ -448,34 +564,55 @@ pub fn run(
                 // (A plan writes to a throw-away journal, so it records the same way.)
                 batch.commit()?;
 
-                // The sink finishes earlier batches while this one was prepared.
-                while in_sink.len() >= depth {
-                    let f = in_sink.pop_front().expect("non-empty");
-                    collect(&mut rec, f)?;
-                    report_progress(observer, &rec, &progress, start);
+                // Records in flight stay within the window: wait for answers to make room.
+                while !flight.sent.is_empty() && flight.sent.len() + ready.len() > window {
+                    let answer = from_sink.recv().expect("the sink answers every record");
+                    flight.take(answer, &mut rec)?;
                 }
-                to_sink
-                    .send(ready)
-                    .expect("the sink thread takes every batch");
-                in_sink.push_back(first);
+                while let Ok(answer) = from_sink.try_recv() {
+                    flight.take(answer, &mut rec)?;
+                }
+                // So do open tickets: settle before reading further.
+                while flight.tickets.len() >= window.max(MIN_OPEN_TICKETS) {
+                    flight.wait_or_settle(&to_sink, &from_sink, &mut rec)?;
+                }
+                if !ready.is_empty() {
+                    for q in &ready {
+                        flight.sent.insert(q.seq, q.user.source_id.clone());
+                    }
+                    to_sink
+                        .send(Work::Write(ready))
+                        .expect("the sink thread takes every batch");
+                }
+                flight.settle_if_due(&to_sink);
+                report_progress(observer, &rec, &progress, start);
                 if stopped.is_some() {
                     break;
                 }
             }
-            while let Some(f) = in_sink.pop_front() {
-                collect(&mut rec, f)?;
-                report_progress(observer, &rec, &progress, start);
+            // The source is done: every record sent is answered, every ticket settled. The
+            // journal is brought up to date as answers come, not only at the end.
+            let mut last_commit = Instant::now();
+            while !flight.sent.is_empty() || !flight.tickets.is_empty() {
+                flight.wait_or_settle(&to_sink, &from_sink, &mut rec)?;
+                if rec.unwritten.len() >= batch_size || last_commit.elapsed() >= COMMIT_EVERY {
+                    let mut batch = journal.batch()?;
+                    rec.flush_into(&mut batch)?;
+                    batch.commit()?;
+                    last_commit = Instant::now();
+                    report_progress(observer, &rec, &progress, start);
+                }
             }
             Ok(())
         })();
         drop(to_sink);
         let _ = writer.join();
-        outcome?;
-        // The last outcomes.
+        // What was answered is made durable even when the run stops on an error: those
+        // records need not be sent again.
         let mut batch = journal.batch()?;
         rec.flush_into(&mut batch)?;
         batch.commit()?;
-        Ok(())
+        outcome
     });
     result?;
 
@@ -513,27 +650,34 @@ pub fn run(
 /// time, and answers in the shape of a write (`Migrated` = would be migrated).
 fn plan_stream(
     sink: &mut dyn Sink,
-    batches: std::sync::mpsc::Receiver<Vec<Queued>>,
+    work: std::sync::mpsc::Receiver<Work>,
     answers: std::sync::mpsc::Sender<Answer>,
 ) {
-    answer_each(batches, answers, |batch| {
+    answer_each(work, answers, |w| {
+        let Work::Write(batch) = w else {
+            return Ok(Vec::new());
+        };
         let users: Vec<&User> = batch.iter().map(|q| &q.user).collect();
         let existing = sink.find_existing(&users)?;
-        Ok(existing
-            .into_iter()
-            .map(|ex| match ex {
-                None => WriteOutcome::Migrated {
-                    target_id: String::new(),
-                },
-                Some(e) => WriteOutcome::Skipped {
-                    reason: Reason::new(
-                        ReasonCode::ExistsInTarget,
-                        format!(
-                            "{} already in the target as user {}",
-                            e.identifier, e.target_id
+        Ok(batch
+            .iter()
+            .zip(existing)
+            .map(|(q, ex)| Ack {
+                seq: q.seq,
+                outcome: match ex {
+                    None => WriteOutcome::Migrated {
+                        target_id: String::new(),
+                    },
+                    Some(e) => WriteOutcome::Skipped {
+                        reason: Reason::new(
+                            ReasonCode::ExistsInTarget,
+                            format!(
+                                "{} already in the target as user {}",
+                                e.identifier, e.target_id
+                            ),
                         ),
-                    ),
-                    target_id: None,
+                        target_id: None,
+                    },
                 },
             })
             .collect())

@@ -23,6 +23,6 @@ pub use model::{
 pub use outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
 pub use report::{Counts, Estimate, Mode, Summary, human_duration};
 pub use traits::{
-    Answer, Existing, Queued, RequestBudget, Requirement, Sink, SinkCapabilities, SinkError,
-    Source, WriteItem,
+    Ack, Answer, Existing, Queued, RequestBudget, Requirement, Sink, SinkCapabilities, SinkError,
+    Source, Ticket, Work, WriteItem,
 };

@@ -185,4 +185,10 @@ pub enum WriteOutcome {
     Failed {
         reason: Reason,
     },
+    /// Accepted by a target that settles later (a bulk-import queue): `ticket` is what the
+    /// sink needs to learn the outcome ([`crate::Sink::settle`]). Not final: the journal keeps
+    /// the ticket, and a resumed run settles it instead of sending the record again.
+    Submitted {
+        ticket: String,
+    },
 }

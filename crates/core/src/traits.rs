@@ -76,7 +76,7 @@ pub struct WriteItem<'a> {
 }
 
 /// A record handed to [`Sink::write_stream`]: owned, so that a sink may keep several batches
-/// in flight. `seq` is the record's number in the source.
+/// in flight. `seq` is the record's number in the source, and names it in the [`Ack`].
 #[derive(Debug)]
 pub struct Queued {
     pub seq: u64,
@@ -85,8 +85,34 @@ pub struct Queued {
     pub resumed: bool,
 }
 
-/// One batch and the sink's answer for it, as [`Sink::write_stream`] sends them back.
-pub type Answer = (Vec<Queued>, Result<Vec<WriteOutcome>, SinkError>);
+/// A record the target accepted earlier and settles later ([`WriteOutcome::Submitted`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ticket {
+    pub seq: u64,
+    pub ticket: String,
+}
+
+/// What the engine hands a sink's [`Sink::write_stream`].
+#[derive(Debug)]
+pub enum Work {
+    /// Records to write.
+    Write(Vec<Queued>),
+    /// Records submitted earlier (in this run, or by a run that ended before they settled),
+    /// to settle.
+    Settle(Vec<Ticket>),
+}
+
+/// A sink's answer for one record: its outcome, or `Submitted` again while it is not settled.
+#[derive(Debug)]
+pub struct Ack {
+    pub seq: u64,
+    pub outcome: WriteOutcome,
+}
+
+/// What [`Sink::write_stream`] sends back, as records are answered, in any order. Every record
+/// of every [`Work`] gets exactly one [`Ack`]; an `Err` stops the run (records not answered
+/// stay in flight in the journal and are resumed by the next run).
+pub type Answer = Result<Vec<Ack>, SinkError>;
 
 /// The request budget of a remote target, for the plan's duration estimate.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,9 +153,10 @@ pub trait Sink: Send {
     /// Writes the batch (in one transaction where the target has them) and returns one
     /// outcome per item, in order. An `Err` means nothing of the batch is known written.
     fn write_batch(&mut self, batch: &[WriteItem<'_>]) -> Result<Vec<WriteOutcome>, SinkError>;
-    /// How many batches the engine may hand to [`Sink::write_stream`] before the first is
-    /// answered. A remote API target keeps several in flight so that its workers never wait
-    /// for a batch's slowest request; 1 for targets that write a batch in one transaction.
+    /// How many batches of records the engine may have handed to [`Sink::write_stream`] and
+    /// not had answered (the bound on records in flight). A remote API target keeps several in
+    /// flight so that its workers never wait for a batch's slowest request; 1 for targets that
+    /// write a batch in one transaction.
     fn pipeline_depth(&self) -> usize {
         1
     }
@@ -141,23 +168,52 @@ pub trait Sink: Send {
     fn request_budget(&self) -> Option<RequestBudget> {
         None
     }
-    /// Writes every batch received until `batches` closes, answering each on `answers` in the
-    /// order received, and stops after the first `Err` answer. The default writes one batch at
-    /// a time with [`Sink::write_batch`]; a sink with [`Sink::pipeline_depth`] above 1
-    /// overrides it to overlap batches.
-    fn write_stream(&mut self, batches: Receiver<Vec<Queued>>, answers: Sender<Answer>) {
-        answer_each(batches, answers, |batch| {
-            if batch.is_empty() {
-                return Ok(Vec::new());
+    /// Asks the target for the outcome of records it accepted earlier, one answer per ticket:
+    /// `None` while the target has not settled it. Only sinks that answer
+    /// [`WriteOutcome::Submitted`] are asked.
+    fn settle(&mut self, tickets: &[Ticket]) -> Result<Vec<Option<WriteOutcome>>, SinkError> {
+        let _ = tickets;
+        Err(SinkError::Config(
+            "this target answered with a ticket but cannot settle tickets".into(),
+        ))
+    }
+    /// How long the engine waits between two rounds of [`Sink::settle`].
+    fn settle_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+    /// Answers every [`Work`] received until `work` closes: one [`Ack`] per record, sent as soon
+    /// as it is known, in any order; stops after the first `Err` answer. The default writes one
+    /// batch at a time with [`Sink::write_batch`] and settles with [`Sink::settle`]; a sink
+    /// that keeps several requests in flight (a remote API) overrides it.
+    fn write_stream(&mut self, work: Receiver<Work>, answers: Sender<Answer>) {
+        answer_each(work, answers, |w| match w {
+            Work::Write(batch) => {
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let items: Vec<WriteItem<'_>> = batch
+                    .iter()
+                    .map(|q| WriteItem {
+                        user: &q.user,
+                        resumed: q.resumed,
+                    })
+                    .collect();
+                let outcomes = self.write_batch(&items)?;
+                Ok(acks(batch.iter().map(|q| q.seq), outcomes))
             }
-            let items: Vec<WriteItem<'_>> = batch
-                .iter()
-                .map(|q| WriteItem {
-                    user: &q.user,
-                    resumed: q.resumed,
-                })
-                .collect();
-            self.write_batch(&items)
+            Work::Settle(tickets) => {
+                let outcomes = self.settle(tickets)?;
+                Ok(tickets
+                    .iter()
+                    .zip(outcomes)
+                    .map(|(t, o)| Ack {
+                        seq: t.seq,
+                        outcome: o.unwrap_or_else(|| WriteOutcome::Submitted {
+                            ticket: t.ticket.clone(),
+                        }),
+                    })
+                    .collect())
+            }
         })
     }
     /// After the last batch: notes for the person running the migration.
@@ -166,20 +222,30 @@ pub trait Sink: Send {
     }
 }
 
-/// Answers every batch received with `write`, in order, until `batches` closes or an answer
-/// is an `Err` (the run stops there).
+/// Answers every [`Work`] received with `answer` until `work` closes or an answer is an `Err`
+/// (the run stops there).
 pub fn answer_each(
-    batches: Receiver<Vec<Queued>>,
+    work: Receiver<Work>,
     answers: Sender<Answer>,
-    mut write: impl FnMut(&[Queued]) -> Result<Vec<WriteOutcome>, SinkError>,
+    mut answer: impl FnMut(&Work) -> Answer,
 ) {
-    for batch in batches {
-        let result = write(&batch);
+    for w in work {
+        let result = answer(&w);
         let failed = result.is_err();
-        if answers.send((batch, result)).is_err() || failed {
+        if answers.send(result).is_err() || failed {
             break;
         }
     }
+}
+
+/// Pairs records' numbers with a batch's outcomes (in the batch's order).
+pub fn acks(seqs: impl IntoIterator<Item = u64>, outcomes: Vec<WriteOutcome>) -> Vec<Ack> {
+    let out: Vec<Ack> = seqs
+        .into_iter()
+        .zip(outcomes)
+        .map(|(seq, outcome)| Ack { seq, outcome })
+        .collect();
+    out
 }
 
 /// A sink-level failure that stops the run (the target is unreachable or refuses the schema).

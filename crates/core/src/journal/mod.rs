@@ -70,6 +70,8 @@ pub enum JournalError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stored {
     Pending,
+    /// Accepted by a target that settles later; the ticket is in the journal.
+    Submitted,
     Done(State),
 }
 
@@ -100,12 +102,18 @@ pub enum Claim {
     Elsewhere,
     /// Another record of the same source, numbered `seq`, has the same id.
     DuplicateId { seq: u64 },
+    /// Accepted earlier by a target that settles later (a run that ended before it did): this
+    /// run holds it now, and settles it with the ticket instead of sending it again.
+    Submitted { ticket: String },
 }
 
 impl Claim {
     /// Whether this run now holds the record.
     pub fn held(&self) -> bool {
-        matches!(self, Claim::Fresh | Claim::Resumed | Claim::Retry)
+        matches!(
+            self,
+            Claim::Fresh | Claim::Resumed | Claim::Retry | Claim::Submitted { .. }
+        )
     }
 }
 
@@ -132,9 +140,12 @@ pub struct IdentifierClaim<'a> {
 pub struct OutcomeRow {
     pub key: String,
     pub seq: u64,
-    pub state: State,
+    /// `migrated`, `already_present`, `skipped`, `failed` or `submitted`.
+    pub state: &'static str,
     pub reason: Option<Reason>,
     pub target_id: Option<String>,
+    /// With `submitted`: what the target gave to ask for the outcome later.
+    pub ticket: Option<String>,
 }
 
 /// A journal row as the claim logic sees it.
@@ -146,6 +157,7 @@ pub struct Row {
     pub state: String,
     pub owner: i64,
     pub target_id: Option<String>,
+    pub ticket: Option<String>,
 }
 
 /// The storage behind a [`Journal`]: one implementation per database.
@@ -228,6 +240,11 @@ pub(crate) fn decide(
     }
     if alive(row.owner) {
         return Claim::Elsewhere;
+    }
+    if row.state == "submitted" {
+        return Claim::Submitted {
+            ticket: row.ticket.clone().unwrap_or_default(),
+        };
     }
     if row.state == "pending" {
         Claim::Resumed
@@ -557,6 +574,27 @@ impl JournalBatch<'_> {
         self.write(key, seq, state, reason, None)
     }
 
+    /// Records that the target accepted a record and will settle it later: `ticket` asks for
+    /// its outcome, in this run or a later one.
+    pub fn submitted(
+        &mut self,
+        seq: u64,
+        source_id: &str,
+        ticket: &str,
+    ) -> Result<(), JournalError> {
+        self.tx.outcome(
+            self.source_ref,
+            OutcomeRow {
+                key: source_id.to_string(),
+                seq,
+                state: "submitted",
+                reason: None,
+                target_id: None,
+                ticket: Some(ticket.to_string()),
+            },
+        )
+    }
+
     fn write(
         &mut self,
         key: String,
@@ -570,9 +608,10 @@ impl JournalBatch<'_> {
             OutcomeRow {
                 key,
                 seq,
-                state,
+                state: state.as_str(),
                 reason: reason.cloned(),
                 target_id: target_id.map(str::to_owned),
+                ticket: None,
             },
         )
     }
@@ -586,6 +625,8 @@ impl JournalBatch<'_> {
 fn stored_state(state: &str) -> Stored {
     if state == "pending" {
         Stored::Pending
+    } else if state == "submitted" {
+        Stored::Submitted
     } else {
         Stored::Done(State::parse(state).unwrap_or(State::Failed))
     }

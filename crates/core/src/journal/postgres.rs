@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS records (
     owner INTEGER NOT NULL,
     reason_code TEXT,
     reason TEXT,
-    target_id TEXT
+    target_id TEXT,
+    ticket TEXT
 );
 CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
 CREATE TABLE IF NOT EXISTS identifiers (key BIGINT PRIMARY KEY, holder TEXT NOT NULL);
@@ -355,7 +356,7 @@ impl PgTx<'_> {
     fn rows(&mut self, keys: &[&str]) -> Result<HashMap<String, Row>, JournalError> {
         Ok(self
             .tx            .query(
-                "SELECT key, source_ref, seq, state, owner, target_id FROM records WHERE key = ANY($1)",
+                "SELECT key, source_ref, seq, state, owner, target_id, ticket FROM records WHERE key = ANY($1)",
                 &[&keys],
             )
             .map_err(pg_err(&self.location))?
@@ -368,6 +369,7 @@ impl PgTx<'_> {
                     state: r.get(3),
                     owner: r.get::<_, i32>(4) as i64,
                     target_id: r.get(5),
+                    ticket: r.get(6),
                 };
                 (row.key.clone(), row)
             })
@@ -456,7 +458,9 @@ impl StoreTx for PgTx<'_> {
                         ORDER BY r.key
                         FOR UPDATE OF r SKIP LOCKED
                      )
-                     UPDATE records SET state = 'pending', owner = $4, source_ref = $5, seq = want.s,
+                     UPDATE records SET owner = $4, source_ref = $5, seq = want.s,
+                        state = CASE records.state WHEN 'submitted' THEN 'submitted' ELSE 'pending' END,
+                        ticket = CASE records.state WHEN 'submitted' THEN records.ticket END,
                         reason_code = NULL, reason = NULL, target_id = NULL
                      FROM want WHERE records.key = want.key
                      RETURNING records.key",
@@ -594,7 +598,7 @@ impl StoreTx for PgTx<'_> {
             let keys: Vec<&str> = rows.iter().map(|r| r.1.key.as_str()).collect();
             let srcs: Vec<i32> = rows.iter().map(|r| r.0 as i32).collect();
             let seqs: Vec<i64> = rows.iter().map(|r| r.1.seq as i64).collect();
-            let states: Vec<&str> = rows.iter().map(|r| r.1.state.as_str()).collect();
+            let states: Vec<&str> = rows.iter().map(|r| r.1.state).collect();
             let codes: Vec<Option<&str>> = rows
                 .iter()
                 .map(|r| r.1.reason.as_ref().map(|x| x.code.as_str()))
@@ -605,15 +609,16 @@ impl StoreTx for PgTx<'_> {
                 .collect();
             let targets: Vec<Option<&str>> =
                 rows.iter().map(|r| r.1.target_id.as_deref()).collect();
+            let tickets: Vec<Option<&str>> = rows.iter().map(|r| r.1.ticket.as_deref()).collect();
             self.tx
                 .execute(
-                    "INSERT INTO records (key, source_ref, seq, state, owner, reason_code, reason, target_id)
-                     SELECT k, src, s, st, $8, c, r, t
-                     FROM unnest($1::text[], $2::int4[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[])
-                       AS u(k, src, s, st, c, r, t)
+                    "INSERT INTO records (key, source_ref, seq, state, owner, reason_code, reason, target_id, ticket)
+                     SELECT k, src, s, st, $8, c, r, t, tk
+                     FROM unnest($1::text[], $2::int4[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[], $9::text[])
+                       AS u(k, src, s, st, c, r, t, tk)
                      ON CONFLICT (key) DO UPDATE SET source_ref = excluded.source_ref, seq = excluded.seq,
                        state = excluded.state, owner = excluded.owner, reason_code = excluded.reason_code,
-                       reason = excluded.reason, target_id = excluded.target_id",
+                       reason = excluded.reason, target_id = excluded.target_id, ticket = excluded.ticket",
                     &[
                         &keys,
                         &srcs,
@@ -623,6 +628,7 @@ impl StoreTx for PgTx<'_> {
                         &reasons,
                         &targets,
                         &(self.run as i32),
+                        &tickets,
                     ],
                 )
                 .map_err(pg_err(&self.location))?;

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS records (
     owner INTEGER NOT NULL,
     reason_code TEXT,
     reason TEXT,
-    target_id TEXT
+    target_id TEXT,
+    ticket TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
 CREATE TABLE IF NOT EXISTS identifiers (key INTEGER PRIMARY KEY, holder TEXT NOT NULL);
@@ -340,7 +341,7 @@ impl StoreTx for SqliteTx<'_> {
             let row = self
                 .tx
                 .prepare_cached(
-                    "SELECT source_ref, seq, state, owner, target_id FROM records WHERE key = ?1",
+                    "SELECT source_ref, seq, state, owner, target_id, ticket FROM records WHERE key = ?1",
                 )
                 .and_then(|mut s| {
                     s.query_row([key], |r| {
@@ -351,6 +352,7 @@ impl StoreTx for SqliteTx<'_> {
                             state: r.get(2)?,
                             owner: r.get(3)?,
                             target_id: r.get(4)?,
+                            ticket: r.get(5)?,
                         })
                     })
                 })
@@ -360,7 +362,9 @@ impl StoreTx for SqliteTx<'_> {
             if claim.held() {
                 self.tx
                     .prepare_cached(
-                        "UPDATE records SET state = 'pending', owner = ?2, source_ref = ?3, seq = ?4,
+                        "UPDATE records SET owner = ?2, source_ref = ?3, seq = ?4,
+                           state = CASE state WHEN 'submitted' THEN 'submitted' ELSE 'pending' END,
+                           ticket = CASE state WHEN 'submitted' THEN ticket END,
                            reason_code = NULL, reason = NULL, target_id = NULL WHERE key = ?1",
                     )
                     .and_then(|mut s| s.execute(params![key, me, source_ref, *seq as i64]))
@@ -418,22 +422,23 @@ impl StoreTx for SqliteTx<'_> {
     fn outcome(&mut self, source_ref: i64, row: OutcomeRow) -> Result<(), JournalError> {
         self.tx
             .prepare_cached(
-                "INSERT INTO records (key, source_ref, seq, state, owner, reason_code, reason, target_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO records (key, source_ref, seq, state, owner, reason_code, reason, target_id, ticket)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT(key) DO UPDATE SET source_ref = excluded.source_ref, seq = excluded.seq,
                    state = excluded.state, owner = excluded.owner, reason_code = excluded.reason_code,
-                   reason = excluded.reason, target_id = excluded.target_id",
+                   reason = excluded.reason, target_id = excluded.target_id, ticket = excluded.ticket",
             )
             .and_then(|mut s| {
                 s.execute(params![
                     row.key,
                     source_ref,
                     row.seq as i64,
-                    row.state.as_str(),
+                    row.state,
                     self.run,
                     row.reason.as_ref().map(|r| r.code.as_str()),
                     row.reason.as_ref().map(|r| r.message.as_str()),
-                    row.target_id
+                    row.target_id,
+                    row.ticket
                 ])
             })
             .map_err(|e| self.err(e))?;

@@ -198,15 +198,13 @@ impl ClerkApi {
     /// (`GET /v1/instance`), never the key.
     pub fn instance(&self) -> Result<String, ApiError> {
         let v = self.get_json("/v1/instance")?;
-        Ok(match v.get("id").and_then(Value::as_str) {
-            Some(id) => format!("{} instance {id}", self.instance_by_url()),
-            None => self.instance_by_url(),
-        })
-    }
-
-    /// The instance as far as the URL names it (a server without `GET /v1/instance`).
-    pub fn instance_by_url(&self) -> String {
-        format!("Clerk {}", authferry_pg::redact_url(&self.base))
+        let id = v.get("id").and_then(Value::as_str).ok_or_else(|| {
+            ApiError::Failed("Clerk answered GET /v1/instance without an id".into())
+        })?;
+        Ok(format!(
+            "Clerk {} instance {id}",
+            authferry_pg::redact_url(&self.base)
+        ))
     }
 
     pub fn base_url(&self) -> &str {

@@ -18,11 +18,12 @@
 
 use super::api::{ApiError, Attempt, ClerkApi, ClerkError, fatal_message, is_fatal};
 use authferry_core::{
-    Answer, Existing, Field, Queued, Reason, ReasonCode, RequestBudget, Sink, SinkCapabilities,
-    SinkError, User, WriteItem, WriteOutcome,
+    Ack, Answer, Existing, Field, Queued, Reason, ReasonCode, RequestBudget, Sink,
+    SinkCapabilities, SinkError, User, Work, WriteItem, WriteOutcome,
 };
 use serde_json::{Map, Value, json};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -215,8 +216,7 @@ fn put_identifiers(b: &mut Map<String, Value>, key: &str, values: Vec<(&str, boo
 
 /// One record's request, ready to send. Holds the body (digests, secrets): never printed.
 struct Job {
-    batch: u64,
-    index: usize,
+    seq: u64,
     external_id: String,
     body: Vec<u8>,
     /// The identifiers a `form_identifier_exists` may be about.
@@ -228,10 +228,9 @@ struct Job {
 }
 
 impl Job {
-    fn new(batch: u64, index: usize, user: &User, body: &Value, resumed: bool) -> Self {
+    fn new(seq: u64, user: &User, body: &Value, resumed: bool) -> Self {
         Job {
-            batch,
-            index,
+            seq,
             external_id: user.source_id.clone(),
             body: serde_json::to_vec(body).expect("a JSON value serialises"),
             emails: user.emails.iter().map(|e| e.address.clone()).collect(),
@@ -453,63 +452,6 @@ fn held_identifiers(u: &Value) -> Vec<(&'static str, String)> {
     keys
 }
 
-/// Batches handed over and not yet answered, in order.
-struct Inflight {
-    slots: VecDeque<Slot>,
-    /// The error that stops the run, until it is answered.
-    fatal: Option<SinkError>,
-    /// A fatal error happened: workers drop their jobs, the feeder takes no more batches.
-    stopped: bool,
-}
-
-struct Slot {
-    id: u64,
-    items: Vec<Queued>,
-    outcomes: Vec<Option<WriteOutcome>>,
-    remaining: usize,
-}
-
-impl Inflight {
-    fn set(&mut self, batch: u64, index: usize, outcome: WriteOutcome) {
-        if let Some(slot) = self.slots.iter_mut().find(|s| s.id == batch)
-            && slot.outcomes[index].replace(outcome).is_none()
-        {
-            slot.remaining -= 1;
-        }
-    }
-
-    /// Stops the run with `e` (the first such error wins).
-    fn stop(&mut self, e: SinkError) {
-        if !self.stopped {
-            self.stopped = true;
-            self.fatal = Some(e);
-        }
-    }
-
-    /// Answers every finished batch at the front, in order; after a fatal error, answers the
-    /// front batch with it and drops the rest (their records stay in flight in the journal).
-    fn flush(&mut self, answers: &Sender<Answer>) {
-        if let Some(e) = self.fatal.take() {
-            if let Some(slot) = self.slots.pop_front() {
-                let _ = answers.send((slot.items, Err(e)));
-            }
-            self.slots.clear();
-        }
-        if self.stopped {
-            return;
-        }
-        while self.slots.front().is_some_and(|s| s.remaining == 0) {
-            let slot = self.slots.pop_front().expect("checked");
-            let outcomes = slot
-                .outcomes
-                .into_iter()
-                .map(|o| o.expect("all set"))
-                .collect();
-            let _ = answers.send((slot.items, Ok(outcomes)));
-        }
-    }
-}
-
 impl Sink for ClerkSink {
     fn describe(&self) -> String {
         format!("Clerk Backend API at {}", self.api.base_url())
@@ -535,11 +477,13 @@ impl Sink for ClerkSink {
         // the run before any record is sent.
         match self.api.instance() {
             Ok(instance) => self.instance = Some(instance),
-            Err(_) => {
+            Err(e @ ApiError::Fatal(_)) => return Err(SinkError::Connect(e.to_string())),
+            // Not answered this time (or not served by this server): the instance stays
+            // unknown for this run, which then neither binds nor checks the journal's.
+            Err(ApiError::Failed(_)) => {
                 self.api
                     .get_json("/v1/users?limit=1")
                     .map_err(|e| SinkError::Connect(e.to_string()))?;
-                self.instance = Some(self.api.instance_by_url());
             }
         }
         Ok(())
@@ -631,15 +575,27 @@ impl Sink for ClerkSink {
                 resumed: w.resumed,
             })
             .collect();
-        let (to_stream, batches) = std::sync::mpsc::sync_channel(1);
+        let (to_stream, work) = std::sync::mpsc::sync_channel(1);
         let (answers, from_stream) = std::sync::mpsc::channel();
-        to_stream.send(owned).expect("the receiver is alive");
+        to_stream
+            .send(Work::Write(owned))
+            .expect("the receiver is alive");
         drop(to_stream);
-        self.write_stream(batches, answers);
-        from_stream
-            .recv()
-            .map_err(|_| SinkError::Backend("the Clerk writer stopped without an answer".into()))?
-            .1
+        self.write_stream(work, answers);
+        let mut outcomes: Vec<Option<WriteOutcome>> = (0..batch.len()).map(|_| None).collect();
+        for answer in from_stream {
+            for Ack { seq, outcome } in answer? {
+                outcomes[seq as usize] = Some(outcome);
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| {
+                o.ok_or_else(|| {
+                    SinkError::Backend("the Clerk writer stopped without an answer".into())
+                })
+            })
+            .collect()
     }
 
     fn pipeline_depth(&self) -> usize {
@@ -663,13 +619,17 @@ impl Sink for ClerkSink {
         })
     }
 
-    fn write_stream(&mut self, batches: Receiver<Vec<Queued>>, answers: Sender<Answer>) {
+    /// Workers answer each record as its request ends, in any order; the engine bounds how
+    /// many are in flight.
+    fn write_stream(&mut self, work: Receiver<Work>, answers: Sender<Answer>) {
         let api = &*self.api;
-        let state = Mutex::new(Inflight {
-            slots: VecDeque::new(),
-            fatal: None,
-            stopped: false,
-        });
+        // A fatal error happened: workers drop their jobs, the feeder takes no more work.
+        let stopped = AtomicBool::new(false);
+        let stop = |e: SinkError| {
+            if !stopped.swap(true, Ordering::SeqCst) {
+                let _ = answers.send(Err(e));
+            }
+        };
         // Bounded: the feeder waits when workers are behind, and so does the engine.
         let (jobs, job_rx) = std::sync::mpsc::sync_channel::<Job>(self.workers * 2);
         let job_rx = Mutex::new(job_rx);
@@ -681,24 +641,36 @@ impl Sink for ClerkSink {
                             Ok(job) => job,
                             Err(_) => return,
                         };
-                        if state.lock().expect("state").stopped {
+                        if stopped.load(Ordering::SeqCst) {
                             continue;
                         }
-                        let result = deliver(api, &job);
-                        let mut st = state.lock().expect("state");
-                        match result {
-                            Ok(outcome) => st.set(job.batch, job.index, outcome),
-                            Err(e) => st.stop(e),
+                        match deliver(api, &job) {
+                            Ok(outcome) => {
+                                let _ = answers.send(Ok(vec![Ack {
+                                    seq: job.seq,
+                                    outcome,
+                                }]));
+                            }
+                            Err(e) => stop(e),
                         }
-                        st.flush(&answers);
                     }
                 });
             }
-            for (id, batch) in (0u64..).zip(batches) {
-                if state.lock().expect("state").stopped {
+            for w in work {
+                if stopped.load(Ordering::SeqCst) {
                     break;
                 }
-                let mut outcomes: Vec<Option<WriteOutcome>> = Vec::with_capacity(batch.len());
+                let batch = match w {
+                    Work::Write(batch) => batch,
+                    Work::Settle(_) => {
+                        stop(SinkError::Config(
+                            "Clerk answers every record at once: it has no tickets to settle"
+                                .into(),
+                        ));
+                        break;
+                    }
+                };
+                let mut answered: Vec<Ack> = Vec::new();
                 let mut pending: Vec<Job> = Vec::new();
                 // Records a crash left in flight: one lookup per 50 finds those that arrived.
                 let resumed: Vec<&str> = batch
@@ -724,50 +696,37 @@ impl Sink for ClerkSink {
                             HashMap::new()
                         }
                         Err(ApiError::Fatal(m)) => {
-                            let mut st = state.lock().expect("state");
-                            st.slots.push_back(Slot {
-                                id,
-                                items: batch,
-                                outcomes: Vec::new(),
-                                remaining: 0,
-                            });
-                            st.stop(SinkError::Backend(m));
-                            st.flush(&answers);
+                            stop(SinkError::Backend(m));
                             break;
                         }
                     };
-                for (index, q) in batch.iter().enumerate() {
+                for q in &batch {
                     if let Some(target_id) = arrived.get(&q.user.source_id) {
-                        outcomes.push(Some(WriteOutcome::Migrated {
-                            target_id: target_id.clone(),
-                        }));
+                        answered.push(Ack {
+                            seq: q.seq,
+                            outcome: WriteOutcome::Migrated {
+                                target_id: target_id.clone(),
+                            },
+                        });
                         continue;
                     }
                     match create_user_body(&q.user) {
-                        Ok(body) => {
-                            outcomes.push(None);
-                            // A resumed record not found above was not stored (unless the
-                            // lookup failed; then it looks itself up).
-                            pending.push(Job::new(
-                                id,
-                                index,
-                                &q.user,
-                                &body,
-                                q.resumed && lookup_failed,
-                            ));
-                        }
-                        Err(reason) => outcomes.push(Some(WriteOutcome::Failed { reason })),
+                        // A resumed record not found above was not stored (unless the lookup
+                        // failed; then it looks itself up).
+                        Ok(body) => pending.push(Job::new(
+                            q.seq,
+                            &q.user,
+                            &body,
+                            q.resumed && lookup_failed,
+                        )),
+                        Err(reason) => answered.push(Ack {
+                            seq: q.seq,
+                            outcome: WriteOutcome::Failed { reason },
+                        }),
                     }
                 }
-                {
-                    let mut st = state.lock().expect("state");
-                    st.slots.push_back(Slot {
-                        id,
-                        remaining: pending.len(),
-                        items: batch,
-                        outcomes,
-                    });
-                    st.flush(&answers);
+                if !answered.is_empty() {
+                    let _ = answers.send(Ok(answered));
                 }
                 for job in pending {
                     if jobs.send(job).is_err() {
@@ -777,8 +736,6 @@ impl Sink for ClerkSink {
             }
             drop(jobs);
         });
-        // Workers are done: everything is answered, or a fatal error was.
-        state.lock().expect("state").flush(&answers);
     }
 }
 
