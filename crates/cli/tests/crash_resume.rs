@@ -74,9 +74,10 @@ fn kill_points(seed: u64, n: usize, max: Duration) -> Vec<Duration> {
     authferry_testkit::xorshift(seed)
         .take(n)
         .map(|x| {
-            // Each kill lands within the first 5–30 % of a full run's time, so that several
-            // kills in a row still hit a run with work left.
-            let frac = 0.05 + 0.25 * (x % 1000) as f64 / 1000.0;
+            // Each of five kills lands within the first 5–30 % of a full run's time (of more
+            // kills, proportionally earlier), so that kills in a row still hit a run with work
+            // left.
+            let frac = (0.05 + 0.25 * (x % 1000) as f64 / 1000.0) * 5.0 / n.max(5) as f64;
             Duration::from_millis(30) + max.mul_f64(frac)
         })
         .collect()

@@ -285,3 +285,258 @@ fn engine_crash_resume(h: &Harness<'_>) {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A target that settles later, for proving the engine's ticket path (the shape of a
+/// bulk-import API such as SuperTokens'): `write_batch` queues each record and answers
+/// `Submitted`; each queued record settles `delay` settle rounds later; one answer in
+/// `lose_every` is lost (a round says "not yet" about a record that did settle); `outage`
+/// makes every call fail, as a crash or an unreachable target would stop a run.
+pub mod settling {
+    use crate::model::{Field, User};
+    use crate::outcome::WriteOutcome;
+    use crate::traits::{Existing, Sink, SinkCapabilities, SinkError, Ticket, WriteItem};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    pub struct RemoteState {
+        next_ticket: u64,
+        /// ticket → (source id, settle rounds left)
+        queue: HashMap<String, (String, u32)>,
+        /// ticket → target id, for tickets that settled
+        settled: HashMap<String, String>,
+        /// source id → target id
+        pub stored: HashMap<String, String>,
+        /// source id → ticket, for records queued and not settled
+        queued_ids: HashMap<String, String>,
+        /// Records handed to `write_batch`, over every run.
+        pub sends: u64,
+        /// Settle answers lost on purpose.
+        pub lost: u64,
+        answers: u64,
+        pub outage: bool,
+    }
+
+    /// The target's side, shared by every sink handle (and so by successive runs).
+    #[derive(Clone, Default)]
+    pub struct Remote(pub Arc<Mutex<RemoteState>>);
+
+    impl Remote {
+        pub fn state(&self) -> std::sync::MutexGuard<'_, RemoteState> {
+            self.0.lock().expect("remote state")
+        }
+    }
+
+    pub struct SettlingSink {
+        pub remote: Remote,
+        pub delay: u32,
+        pub lose_every: u64,
+        /// Between two settle rounds.
+        pub interval: std::time::Duration,
+        /// The first settle round finds the target down (and it stays down).
+        pub outage_at_settle: bool,
+    }
+
+    fn down() -> SinkError {
+        SinkError::Backend("the target is unreachable (simulated outage)".into())
+    }
+
+    impl Sink for SettlingSink {
+        fn describe(&self) -> String {
+            "a target that settles later (test)".into()
+        }
+        fn capabilities(&self) -> SinkCapabilities {
+            SinkCapabilities {
+                holds: Field::ALL.to_vec(),
+                password_target: "ndjson",
+                requirements: Vec::new(),
+            }
+        }
+        fn prepare(&mut self) -> Result<(), SinkError> {
+            if self.remote.state().outage {
+                return Err(down());
+            }
+            Ok(())
+        }
+        fn find_existing(&mut self, users: &[&User]) -> Result<Vec<Option<Existing>>, SinkError> {
+            let st = self.remote.state();
+            Ok(users
+                .iter()
+                .map(|u| {
+                    st.stored.get(&u.source_id).map(|t| Existing {
+                        target_id: t.clone(),
+                        same_id: true,
+                        identifier: "id",
+                    })
+                })
+                .collect())
+        }
+        fn write_batch(&mut self, batch: &[WriteItem<'_>]) -> Result<Vec<WriteOutcome>, SinkError> {
+            let mut st = self.remote.state();
+            if st.outage {
+                return Err(down());
+            }
+            let delay = self.delay;
+            Ok(batch
+                .iter()
+                .map(|item| {
+                    st.sends += 1;
+                    let id = item.user.source_id.clone();
+                    // Idempotent by source id, as an import keyed by external id is.
+                    if let Some(t) = st.stored.get(&id) {
+                        return WriteOutcome::AlreadyPresent {
+                            target_id: t.clone(),
+                        };
+                    }
+                    if let Some(ticket) = st.queued_ids.get(&id) {
+                        return WriteOutcome::Submitted {
+                            ticket: ticket.clone(),
+                        };
+                    }
+                    st.next_ticket += 1;
+                    let ticket = format!("ticket-{}", st.next_ticket);
+                    st.queue.insert(ticket.clone(), (id.clone(), delay));
+                    st.queued_ids.insert(id, ticket.clone());
+                    WriteOutcome::Submitted { ticket }
+                })
+                .collect())
+        }
+        fn settle(&mut self, tickets: &[Ticket]) -> Result<Vec<Option<WriteOutcome>>, SinkError> {
+            let mut st = self.remote.state();
+            st.outage |= self.outage_at_settle;
+            if st.outage {
+                return Err(down());
+            }
+            let lose_every = self.lose_every.max(1);
+            Ok(tickets
+                .iter()
+                .map(|t| {
+                    if let Some((id, left)) = st.queue.get_mut(&t.ticket) {
+                        *left = left.saturating_sub(1);
+                        if *left == 0 {
+                            let id = id.clone();
+                            st.queue.remove(&t.ticket);
+                            st.queued_ids.remove(&id);
+                            let target_id = format!("settled_{id}");
+                            st.stored.insert(id, target_id.clone());
+                            st.settled.insert(t.ticket.clone(), target_id);
+                        }
+                    }
+                    let target_id = st.settled.get(&t.ticket).cloned()?;
+                    st.answers += 1;
+                    if st.answers.is_multiple_of(lose_every) {
+                        st.lost += 1;
+                        return None;
+                    }
+                    Some(WriteOutcome::Migrated { target_id })
+                })
+                .collect())
+        }
+        fn settle_interval(&self) -> std::time::Duration {
+            self.interval
+        }
+    }
+}
+
+/// The engine with a target that settles later, on the journal at `journal_location`: a run
+/// stopped by an outage while tickets are open is resumed without sending any record again,
+/// settles every ticket (answers lost on the way included), and a third run finds all done.
+pub fn check_settling_engine(journal_location: &str) {
+    use settling::{Remote, SettlingSink};
+    let remote = Remote::default();
+    let sink = || SettlingSink {
+        remote: remote.clone(),
+        delay: 3,
+        lose_every: 4,
+        interval: std::time::Duration::from_millis(5),
+        outage_at_settle: false,
+    };
+    let (start, end) = (5000u64, 5600u64);
+    let users = end - start;
+    let opts = || RunOptions {
+        mode: Mode::Migrate,
+        batch_size: 50,
+        ..Default::default()
+    };
+    let source = || {
+        Box::new(DyingSource {
+            next: start,
+            end,
+            die_after: None,
+        })
+    };
+
+    // Run 1: records are queued; the target goes down at the first settle round, with
+    // tickets open (and records not yet read).
+    {
+        let mut journal = Journal::open(journal_location, "kit", "settling").expect("journal");
+        let mut s = SettlingSink {
+            outage_at_settle: true,
+            ..sink()
+        };
+        let r = run(
+            source(),
+            &mut s,
+            &mut journal,
+            opts(),
+            &mut crate::engine::Quiet,
+        );
+        assert!(
+            r.is_err(),
+            "settling: the outage must stop the run with tickets open"
+        );
+    }
+    let sent_before = {
+        let st = remote.state();
+        assert!(st.sends > 0, "settling: run 1 sent nothing");
+        assert!(st.stored.is_empty(), "settling: nothing settled in run 1");
+        st.sends
+    };
+    remote.state().outage = false;
+
+    // Run 2: nothing is sent again; every ticket settles.
+    let mut journal = Journal::open(journal_location, "kit", "settling").expect("journal");
+    let summary = run(
+        source(),
+        &mut sink(),
+        &mut journal,
+        opts(),
+        &mut crate::engine::Quiet,
+    )
+    .expect("settling: run 2");
+    drop(journal);
+    {
+        let st = remote.state();
+        assert_eq!(
+            st.sends, users,
+            "settling: a resumed run re-sent records ({sent_before} sent before the stop)"
+        );
+        assert_eq!(st.stored.len() as u64, users, "settling: not all settled");
+        assert!(
+            st.lost > 0,
+            "settling: no answer was lost, so that path went untested"
+        );
+    }
+    assert_eq!(
+        summary.counts.migrated, users,
+        "settling: {:?}",
+        summary.counts
+    );
+
+    // Run 3: all done, nothing sent.
+    let mut journal = Journal::open(journal_location, "kit", "settling").expect("journal");
+    let summary = run(
+        source(),
+        &mut sink(),
+        &mut journal,
+        opts(),
+        &mut crate::engine::Quiet,
+    )
+    .expect("settling: run 3");
+    assert_eq!(
+        summary.counts.already_present, users,
+        "settling: {:?}",
+        summary.counts
+    );
+    assert_eq!(remote.state().sends, users);
+}

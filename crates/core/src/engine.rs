@@ -253,10 +253,32 @@ impl Flight {
         Ok(())
     }
 
+    /// Hands `work` to the sink thread. A sink that stopped (it answered an error) takes no
+    /// more: its error is the run's.
+    fn hand(
+        to_sink: &std::sync::mpsc::SyncSender<Work>,
+        from_sink: &std::sync::mpsc::Receiver<Answer>,
+        work: Work,
+    ) -> Result<(), EngineError> {
+        if to_sink.send(work).is_ok() {
+            return Ok(());
+        }
+        for answer in from_sink.try_iter() {
+            answer?;
+        }
+        Err(EngineError::Sink(SinkError::Backend(
+            "the target's writer stopped without saying why".into(),
+        )))
+    }
+
     /// Hands every open ticket to the sink when the settle interval has passed.
-    fn settle_if_due(&mut self, to_sink: &std::sync::mpsc::SyncSender<Work>) -> bool {
+    fn settle_if_due(
+        &mut self,
+        to_sink: &std::sync::mpsc::SyncSender<Work>,
+        from_sink: &std::sync::mpsc::Receiver<Answer>,
+    ) -> Result<bool, EngineError> {
         if self.tickets.is_empty() || self.last_settle.elapsed() < self.interval {
-            return false;
+            return Ok(false);
         }
         let tickets: Vec<Ticket> = std::mem::take(&mut self.tickets)
             .into_iter()
@@ -266,10 +288,8 @@ impl Flight {
             })
             .collect();
         self.last_settle = Instant::now();
-        to_sink
-            .send(Work::Settle(tickets))
-            .expect("the sink thread takes every batch");
-        true
+        Self::hand(to_sink, from_sink, Work::Settle(tickets))?;
+        Ok(true)
     }
 
     /// Takes the next answer, or — when only tickets are open — waits for the settle interval
@@ -280,7 +300,7 @@ impl Flight {
         from_sink: &std::sync::mpsc::Receiver<Answer>,
         rec: &mut Recorder<'_>,
     ) -> Result<(), EngineError> {
-        if self.settle_if_due(to_sink) {
+        if self.settle_if_due(to_sink, from_sink)? {
             return Ok(());
         }
         if self.sent.is_empty() {
@@ -580,11 +600,9 @@ pub fn run(
                     for q in &ready {
                         flight.sent.insert(q.seq, q.user.source_id.clone());
                     }
-                    to_sink
-                        .send(Work::Write(ready))
-                        .expect("the sink thread takes every batch");
+                    Flight::hand(&to_sink, &from_sink, Work::Write(ready))?;
                 }
-                flight.settle_if_due(&to_sink);
+                flight.settle_if_due(&to_sink, &from_sink)?;
                 report_progress(observer, &rec, &progress, start);
                 if stopped.is_some() {
                     break;

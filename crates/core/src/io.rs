@@ -73,8 +73,16 @@ pub fn file_identity(path: &Path) -> Option<String> {
     {
         use std::os::unix::fs::MetadataExt;
         let m = std::fs::metadata(&canonical).ok()?;
+        // Inodes are reused at once by a file made after a deletion: the creation time tells
+        // them apart where the file system keeps it.
+        let born = m
+            .created()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| format!(", created {}.{:09}", d.as_secs(), d.subsec_nanos()))
+            .unwrap_or_default();
         Some(format!(
-            "file {} (device {}, inode {})",
+            "file {} (device {}, inode {}{born})",
             canonical.display(),
             m.dev(),
             m.ino()

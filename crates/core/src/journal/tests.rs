@@ -228,3 +228,13 @@ fn postgres_runs_share_a_journal() {
     );
     tx.commit().unwrap();
 }
+
+/// A target that settles later, stopped with tickets open, resumed: nothing sent again, on
+/// both stores.
+#[test]
+fn tickets_survive_a_stop_on_both_stores() {
+    let (_dir, locs, _db) = locations("tickets");
+    for p in &locs {
+        crate::conformance::check_settling_engine(p);
+    }
+}
