@@ -149,7 +149,7 @@ impl Sink for NdjsonSink {
     fn capabilities(&self) -> SinkCapabilities {
         SinkCapabilities {
             holds: Field::ALL.to_vec(),
-            password_target: "ndjson",
+            password_target: authferry_hash::PasswordTarget::Ndjson,
             requirements: Vec::new(),
         }
     }

@@ -259,7 +259,7 @@ impl Sink for BetterAuthSink {
         }
         SinkCapabilities {
             holds: self.plan.holds(),
-            password_target: "better-auth",
+            password_target: authferry_hash::PasswordTarget::BetterAuth,
             requirements,
         }
     }
