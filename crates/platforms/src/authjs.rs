@@ -24,7 +24,7 @@
 //! `--password-column TABLE.COLUMN [--hasher NAME]` names it: a column of the user table, or of
 //! another table with a `userId`/`user_id` column.
 
-use crate::redact_spec;
+use crate::shared::{parse_date_text, quote_ident as quote, redact_spec};
 use authferry_core::{
     EmailAddress, ExternalAccount, PasswordCredential, RecordError, Secret, Source, Timestamp, User,
 };
@@ -64,41 +64,6 @@ pub struct AuthjsOptions {
     /// `--hasher NAME`: the hash library's name of the digests' algorithm (identified from
     /// each digest's shape when absent).
     pub hasher: Option<String>,
-}
-
-/// Parses `TABLE.COLUMN` (either part may be double-quoted: `"User".password`).
-pub fn parse_table_column(text: &str) -> Result<(String, String), String> {
-    let unquote = |s: &str| -> String {
-        let s = s.trim();
-        s.strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .unwrap_or(s)
-            .to_owned()
-    };
-    let t = text.trim();
-    // Split on the last dot outside quotes.
-    let mut in_quotes = false;
-    let mut split = None;
-    for (i, c) in t.char_indices() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            '.' if !in_quotes => split = Some(i),
-            _ => {}
-        }
-    }
-    match split {
-        Some(i) => {
-            let (table, column) = (unquote(&t[..i]), unquote(&t[i + 1..]));
-            if table.is_empty() || column.is_empty() {
-                Err(format!("`{text}` must be TABLE.COLUMN"))
-            } else {
-                Ok((table, column))
-            }
-        }
-        None => Err(format!(
-            "`{text}` must be TABLE.COLUMN (e.g. User.password)"
-        )),
-    }
 }
 
 /// The naming a database uses, as found by inspecting it.
@@ -266,10 +231,6 @@ fn detect_layout(
         ));
     }
     Err(message)
-}
-
-fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
 /// One user row as read, before mapping.
@@ -920,14 +881,10 @@ impl Backend for MysqlBackend {
                     match v {
                         None => Ok(None),
                         Some(t) if t.trim().is_empty() => Ok(None),
-                        Some(t) => {
-                            crate::clerk::parse_date_text(&t)
-                                .map(Some)
-                                .ok_or_else(|| BadValue {
-                                    column: name_of(c),
-                                    message: format!("{} is not a date", name_of(c)),
-                                })
-                        }
+                        Some(t) => parse_date_text(&t).map(Some).ok_or_else(|| BadValue {
+                            column: name_of(c),
+                            message: format!("{} is not a date", name_of(c)),
+                        }),
                     }
                 };
                 Ok(UserRow {
@@ -1113,7 +1070,7 @@ fn sq_date(v: SqlValue, column: &str) -> Result<Option<Timestamp>, BadValue> {
         SqlValue::Integer(i) => Ok(Some(Timestamp::from_number(i))),
         SqlValue::Real(f) => Ok(Some(Timestamp::from_number(f as i64))),
         SqlValue::Text(s) if s.trim().is_empty() => Ok(None),
-        SqlValue::Text(s) => crate::clerk::parse_date_text(&s)
+        SqlValue::Text(s) => parse_date_text(&s)
             .map(Some)
             .ok_or_else(|| bad("unrecognised text")),
         SqlValue::Blob(_) => Err(bad("a blob")),
@@ -1345,20 +1302,6 @@ mod tests {
             }
             other => panic!("{:?}", other.map(|r| r.is_ok())),
         }
-    }
-
-    #[test]
-    fn table_column_parses() {
-        assert_eq!(
-            parse_table_column("User.password").unwrap(),
-            ("User".into(), "password".into())
-        );
-        assert_eq!(
-            parse_table_column("\"my.users\".\"hash\"").unwrap(),
-            ("my.users".into(), "hash".into())
-        );
-        assert!(parse_table_column("password").is_err());
-        assert!(parse_table_column(".x").is_err());
     }
 
     fn catalog(tables: &[(&str, &[&str])]) -> Catalog {

@@ -9,7 +9,10 @@ pub mod ndjson;
 pub mod openapi;
 pub use authferry_pg as pg;
 pub mod remote;
+pub mod shared;
 pub mod synthetic;
+
+pub use shared::redact_spec;
 
 use authferry_core::{Sink, Source};
 use std::path::PathBuf;
@@ -158,7 +161,8 @@ impl SourceSpec {
             SourceSpec::Authjs { database, .. } => {
                 let password_column = match column {
                     Some(c) => Some(
-                        authjs::parse_table_column(c)
+                        shared::parse_table_column(c)
+                            .map(|tc| (tc.table, tc.column))
                             .map_err(|e| SpecError::Usage(format!("--password-column {e}")))?,
                     ),
                     None => {
@@ -377,41 +381,9 @@ pub fn open_sink(spec: &str, env: &SinkEnv) -> Result<Box<dyn Sink>, SpecError> 
     SinkSpec::parse(spec)?.open(env)
 }
 
-/// A spec fit for logs and reports: a password in a URL (`postgres://u:pw@host`) is masked.
-pub fn redact_spec(spec: &str) -> String {
-    if let Some(scheme_end) = spec.find("://") {
-        let after = &spec[scheme_end + 3..];
-        if let Some(at) = after.find('@') {
-            let creds = &after[..at];
-            if let Some(colon) = creds.find(':') {
-                return format!(
-                    "{}://{}:***{}",
-                    &spec[..scheme_end],
-                    &creds[..colon],
-                    &after[at..]
-                );
-            }
-        }
-    }
-    spec.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_url_passwords() {
-        assert_eq!(
-            redact_spec("better-auth:postgres://u:hunter2@h/db"),
-            "better-auth:postgres://u:***@h/db"
-        );
-        assert_eq!(
-            redact_spec("better-auth:postgres://u@h/db"),
-            "better-auth:postgres://u@h/db"
-        );
-        assert_eq!(redact_spec("clerk-csv:a.csv"), "clerk-csv:a.csv");
-    }
 
     #[test]
     fn unknown_specs_are_usage_errors() {

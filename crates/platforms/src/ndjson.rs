@@ -44,7 +44,7 @@ impl Source for NdjsonSource {
                 Err(RecordError::invalid(
                     id,
                     None,
-                    format!("line {pos}: {}", redact_serde(&msg)),
+                    format!("line {pos}: {}", crate::shared::redact_serde(&msg)),
                 ))
             }
             JsonItem::Fatal(msg) => Err(RecordError::fatal(msg)),
@@ -53,24 +53,6 @@ impl Source for NdjsonSource {
     fn progress(&self) -> Option<ByteProgress> {
         Some(self.progress.clone())
     }
-}
-
-/// serde's messages quote the offending value (`invalid type: string "…"`), which may be a
-/// secret: keep the message's shape, drop the quoted text.
-pub fn redact_serde(msg: &str) -> String {
-    let mut out = String::with_capacity(msg.len());
-    let mut in_quote = false;
-    for c in msg.chars() {
-        if c == '"' {
-            if !in_quote {
-                out.push_str("\"…\"");
-            }
-            in_quote = !in_quote;
-        } else if !in_quote {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Writes users as NDJSON. The file holds digests and TOTP secrets: it is created 0600.
@@ -207,17 +189,5 @@ impl Sink for NdjsonSink {
             out.get_ref().sync_all()?;
         }
         Ok(Vec::new())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serde_messages_lose_quoted_values() {
-        let m = redact_serde("invalid type: string \"$2b$10$secret\", expected a map at line 1");
-        assert!(!m.contains("secret"), "{m}");
-        assert!(m.contains("invalid type"));
     }
 }
