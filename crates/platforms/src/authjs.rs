@@ -24,7 +24,9 @@
 //! `--password-column TABLE.COLUMN [--hasher NAME]` names it: a column of the user table, or of
 //! another table with a `userId`/`user_id` column.
 
-use crate::shared::{parse_date_text, quote_ident as quote, redact_spec};
+use crate::SpecError;
+use crate::registry::{Endpoint, Flag, Platform, SourcePlan, Spec};
+use crate::shared::{parse_date_text, parse_table_column, quote_ident as quote, redact_spec};
 use authferry_core::{
     EmailAddress, ExternalAccount, PasswordCredential, RecordError, Secret, Source, Timestamp, User,
 };
@@ -64,6 +66,100 @@ pub struct AuthjsOptions {
     /// `--hasher NAME`: the hash library's name of the digests' algorithm (identified from
     /// each digest's shape when absent).
     pub hasher: Option<String>,
+}
+
+/// `authjs:postgres://…`, `authjs:mysql://…`, `authjs:sqlite:PATH`.
+pub const PLATFORM: Platform = Platform {
+    name: "Auth.js",
+    endpoints: &[Endpoint {
+        flags: &[&PASSWORD_COLUMN, &HASHER],
+        ..Endpoint::source(
+            "authjs",
+            &[
+                "authjs:postgres://…",
+                "authjs:mysql://…",
+                "authjs:sqlite:PATH",
+            ],
+            "an Auth.js (NextAuth) database: Prisma, Drizzle, Kysely, pg, D1 tables",
+            parse_source,
+        )
+    }],
+};
+
+pub static PASSWORD_COLUMN: Flag = Flag::new(
+    "password-column",
+    "TABLE.COLUMN",
+    "`authjs:` sources: where a Credentials-provider app keeps password hashes, as TABLE.COLUMN \
+     (the user table, or a table with a userId/user_id column)",
+)
+.check(|v| parse_table_column(v).map(|_| ()));
+
+pub static HASHER: Flag = Flag::new(
+    "hasher",
+    "NAME",
+    "`authjs:` sources: the algorithm of --password-column's hashes (bcrypt, argon2, …); \
+     identified from each digest when absent",
+)
+.requires("password-column");
+
+/// `--from authjs:…`, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthjsPlan {
+    pub database: AuthjsDatabase,
+    pub options: AuthjsOptions,
+}
+
+fn parse_source(spec: &Spec<'_>) -> Result<Box<dyn SourcePlan>, SpecError> {
+    let rest = spec.rest;
+    let database = if rest.starts_with("postgres://") || rest.starts_with("postgresql://") {
+        AuthjsDatabase::Postgres(rest.to_string())
+    } else if let Some(p) = rest.strip_prefix("sqlite:") {
+        let p = p.strip_prefix("//").unwrap_or(p);
+        if p.is_empty() {
+            return Err(spec.unknown());
+        }
+        AuthjsDatabase::Sqlite(PathBuf::from(p))
+    } else if rest.starts_with("mysql://") || rest.starts_with("mariadb://") {
+        AuthjsDatabase::Mysql(rest.to_string())
+    } else {
+        return Err(SpecError::Usage(format!(
+            "Auth.js source `{}` must be `authjs:postgres://…`, `authjs:mysql://…` or `authjs:sqlite:PATH`",
+            redact_spec(spec.text)
+        )));
+    };
+    let hasher = spec.flag(HASHER.name);
+    let password_column = match spec.flag(PASSWORD_COLUMN.name) {
+        Some(c) => Some(
+            parse_table_column(c)
+                .map(|tc| (tc.table, tc.column))
+                .map_err(|e| SpecError::Usage(format!("--password-column {e}")))?,
+        ),
+        None if hasher.is_some() => {
+            return Err(SpecError::Usage(
+                "--hasher needs --password-column TABLE.COLUMN".into(),
+            ));
+        }
+        None => None,
+    };
+    Ok(Box::new(AuthjsPlan {
+        database,
+        options: AuthjsOptions {
+            password_column,
+            hasher: hasher.map(str::to_owned),
+        },
+    }))
+}
+
+impl SourcePlan for AuthjsPlan {
+    fn open(&self) -> Result<Box<dyn Source>, SpecError> {
+        let label = match &self.database {
+            AuthjsDatabase::Postgres(url) | AuthjsDatabase::Mysql(url) => format!("authjs:{url}"),
+            AuthjsDatabase::Sqlite(p) => format!("authjs:sqlite:{}", p.display()),
+        };
+        AuthjsSource::open(&self.database, &self.options)
+            .map(|s| Box::new(s) as Box<dyn Source>)
+            .map_err(|e| SpecError::open(&label, e))
+    }
 }
 
 /// The naming a database uses, as found by inspecting it.

@@ -2,6 +2,8 @@
 //! field in `docs/canonical-user.md`. A source and a sink, so an export can be inspected,
 //! edited, split or replayed between any two platforms.
 
+use crate::SpecError;
+use crate::registry::{Endpoint, FileSource, Platform, SinkPlan, Spec};
 use authferry_core::io::{
     ByteProgress, JsonItem, JsonItems, create_private_file, open_counted, write_ndjson_line,
 };
@@ -9,8 +11,48 @@ use authferry_core::{
     Existing, Field, RecordError, Sink, SinkCapabilities, SinkError, Source, User, WriteItem,
     WriteOutcome,
 };
+use authferry_hash::PasswordTarget;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+/// `ndjson:PATH`, as a source and as a target.
+pub const PLATFORM: Platform = Platform {
+    name: "authferry NDJSON",
+    endpoints: &[
+        Endpoint::source(
+            "ndjson",
+            &["ndjson:PATH"],
+            "authferry's canonical NDJSON (docs/canonical-user.md)",
+            |spec| FileSource::plan(spec, |p| Ok(Box::new(NdjsonSource::open(p)?))),
+        ),
+        Endpoint::target(
+            "ndjson",
+            &["ndjson:PATH"],
+            "authferry's canonical NDJSON (created 0600)",
+            parse_target,
+            PASSWORD,
+        ),
+    ],
+};
+
+/// NDJSON keeps any digest as it is.
+const PASSWORD: PasswordTarget = PasswordTarget::Ndjson;
+
+/// `--to ndjson:PATH`.
+#[derive(Debug)]
+struct NdjsonTarget(PathBuf);
+
+fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
+    Ok(Box::new(NdjsonTarget(spec.path())))
+}
+
+impl SinkPlan for NdjsonTarget {
+    fn open(&self) -> Result<Box<dyn Sink>, SpecError> {
+        NdjsonSink::create(&self.0)
+            .map(|s| Box::new(s) as Box<dyn Sink>)
+            .map_err(|e| SpecError::open(&format!("ndjson:{}", self.0.display()), e))
+    }
+}
 
 pub struct NdjsonSource {
     path: PathBuf,
@@ -131,7 +173,7 @@ impl Sink for NdjsonSink {
     fn capabilities(&self) -> SinkCapabilities {
         SinkCapabilities {
             holds: Field::ALL.to_vec(),
-            password_target: authferry_hash::PasswordTarget::Ndjson,
+            password_target: PASSWORD,
             requirements: Vec::new(),
         }
     }

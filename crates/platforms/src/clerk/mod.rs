@@ -20,6 +20,7 @@ mod api_json;
 mod api_source;
 mod csv;
 mod json_fields;
+mod platform;
 mod sink;
 mod users_json;
 
@@ -29,6 +30,9 @@ pub use api::{
 pub use api_json::ClerkApiJsonSource;
 pub use api_source::ClerkApiSource;
 pub use csv::{ClerkCsvLayout, ClerkCsvSource};
+pub use platform::{
+    API_URL, PLATFORM, SECRET_KEY, SOURCE_API_URL, SOURCE_SECRET_KEY, WITH_DIGESTS,
+};
 pub use sink::{ClerkSink, create_user_body};
 pub use users_json::ClerkUsersJsonSource;
 
