@@ -1,5 +1,6 @@
 //! Helpers that more than one platform (or the CLI) needs, in one place: dates as exports write
-//! them, secrets kept out of what is printed, and SQL `TABLE.COLUMN` names.
+//! them, secrets kept out of what is printed, and SQL `TABLE.COLUMN` names. (URL redaction
+//! itself lives in `authferry_pg`, which the journal shares.)
 
 use authferry_core::Timestamp;
 
@@ -35,36 +36,11 @@ fn millis_of(dt: time::OffsetDateTime) -> Timestamp {
     Timestamp::from_millis((dt.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
-/// A spec or URL fit for logs and reports: a password in a URL is masked, in the user part
-/// (`postgres://u:pw@host` → `postgres://u:***@host`) and in a `password=` parameter.
-pub fn redact_spec(spec: &str) -> String {
-    let mut out = spec.to_string();
-    if let Some(scheme_end) = spec.find("://") {
-        let after = &spec[scheme_end + 3..];
-        if let Some(at) = after.find('@') {
-            let creds = &after[..at];
-            if let Some(colon) = creds.find(':') {
-                out = format!(
-                    "{}://{}:***{}",
-                    &spec[..scheme_end],
-                    &creds[..colon],
-                    &after[at..]
-                );
-            }
-        }
-    }
-    let Some((base, query)) = out.split_once('?') else {
-        return out;
-    };
-    let query: Vec<String> = query
-        .split('&')
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-            _ => kv.to_string(),
-        })
-        .collect();
-    format!("{base}?{}", query.join("&"))
-}
+/// A spec fit for logs, reports and journals: a password in its URL is masked, in the user
+/// part (`better-auth:postgres://u:pw@host` → `…u:***@host`) and in a `password=` parameter. The
+/// same function as [`authferry_pg::redact_url`] (which a spec's `scheme:` prefix does not
+/// disturb), under the name platforms use.
+pub use authferry_pg::redact_url as redact_spec;
 
 /// serde's messages quote the offending value (`invalid type: string "…"`), which may be a
 /// secret: keep the message's shape, drop the quoted text.
@@ -168,11 +144,7 @@ mod tests {
     }
 
     #[test]
-    fn redacts_password_parameters() {
-        assert_eq!(
-            redact_spec("postgres://u@h/db?sslmode=require&password=hunter2"),
-            "postgres://u@h/db?sslmode=require&password=***"
-        );
+    fn redacts_password_parameters_of_specs() {
         assert_eq!(
             redact_spec("authjs:mysql://u:pw@h/db?PASSWORD=x&schema=s"),
             "authjs:mysql://u:***@h/db?PASSWORD=***&schema=s"
