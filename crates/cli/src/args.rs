@@ -1,36 +1,26 @@
 //! Command-line flags (clap derive). Parsing only: `commands/*` turn these into validated
 //! plans before anything runs.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use authferry_platforms::registry::{self, Flag};
+use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-const SOURCES_HELP: &str = "Sources (--from):
-  authjs:postgres://…       an Auth.js (NextAuth) database (Prisma, Drizzle, Kysely, pg, D1 tables);
-                            also authjs:mysql://… (MySQL, MariaDB)
-  authjs:sqlite:PATH        an Auth.js SQLite database; --password-column for Credentials hashes
-  clerk-csv:PATH            Clerk dashboard \"export users\" CSV (both header layouts)
-  clerk-json:PATH           Clerk Backend API user objects (GET /v1/users), JSON array or NDJSON
-  clerk-users-json:PATH     the Clerk migration script's users.json
-  ndjson:PATH               authferry's canonical NDJSON (docs/canonical-user.md)
-
-Targets (--to):
-  better-auth:sqlite:PATH   a Better Auth SQLite database (tables created when absent)
-  better-auth:postgres://…  a Better Auth PostgreSQL database
-  ndjson:PATH               authferry's canonical NDJSON (created 0600)
-
-Environment:
-  BETTER_AUTH_SECRET        better-auth's secret; needed to write two-factor rows (AUTH_SECRET is
-                            read when it is unset, as better-auth does)
-
-Exit codes: 0 every record migrated or skipped with a reason; 3 some records failed;
-2 usage error; 1 could not run.";
+/// `--help` of `authferry`, `migrate` and `plan`: the registered sources, targets and
+/// environment variables, then the exit codes.
+fn platforms_help() -> String {
+    format!(
+        "{}\n\nExit codes: 0 every record migrated or skipped with a reason; 3 some records failed;\n\
+         2 usage error; 1 could not run.",
+        registry::help()
+    )
+}
 
 #[derive(Parser, Debug)]
 #[command(
     name = "authferry",
     version,
     about = "Move users, password hashes, MFA secrets and OAuth links between auth platforms — resumable, planned, reported.",
-    after_help = SOURCES_HELP
+    after_help = platforms_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -40,8 +30,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Move every user from a source to a target; re-run the same command to resume.
+    #[command(after_help = platforms_help())]
     Migrate(MigrateArgs),
     /// Show what `migrate` would do, without writing anything.
+    #[command(after_help = platforms_help())]
     Plan(PlanArgs),
     /// Source-id → target-id maps for updating foreign keys in your own database.
     #[command(subcommand)]
@@ -83,21 +75,62 @@ pub struct Endpoints {
     pub to: String,
 }
 
-/// Source settings beyond the `--from` spec.
-#[derive(Args, Debug, Clone, Default)]
+/// Settings beyond the `--from`/`--to` specs: every registered platform's flags
+/// (`--password-column`, `--with-digests`, `--rate`, …), generated from the registry and handed
+/// back to it by name.
+#[derive(Debug, Clone, Default)]
 pub struct SourceOptions {
-    /// `authjs:` sources: where a Credentials-provider app keeps password hashes, as
-    /// TABLE.COLUMN (the user table, or a table with a userId/user_id column).
-    #[arg(long, value_name = "TABLE.COLUMN")]
-    pub password_column: Option<String>,
-    /// `authjs:` sources: the algorithm of --password-column's hashes (bcrypt, argon2, …);
-    /// identified from each digest when absent.
-    #[arg(long, value_name = "NAME", requires = "password_column")]
-    pub hasher: Option<String>,
-    /// `clerk-api` source: the dashboard's CSV export, joined on user id to add password
-    /// digests, TOTP secrets and backup codes (the API never returns them).
-    #[arg(long, value_name = "clerk-csv:PATH")]
-    pub with_digests: Option<String>,
+    /// (flag name without dashes, value), for the flags given.
+    pub given: Vec<(&'static str, String)>,
+}
+
+fn platform_flag(f: &'static Flag) -> Arg {
+    let mut arg = Arg::new(f.name)
+        .long(f.name)
+        .value_name(f.value_name)
+        .help(f.help);
+    if let Some(other) = f.requires {
+        arg = arg.requires(other);
+    }
+    if let Some(check) = f.check {
+        arg = arg.value_parser(move |v: &str| check(v).map(|()| v.to_string()));
+    }
+    arg
+}
+
+impl Args for SourceOptions {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        registry::flags()
+            .into_iter()
+            .fold(cmd, |cmd, f| cmd.arg(platform_flag(f)))
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for SourceOptions {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let given = registry::flags()
+            .into_iter()
+            .filter_map(|f| Some((f.name, matches.get_one::<String>(f.name)?.clone())))
+            .collect();
+        Ok(SourceOptions { given })
+    }
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl SourceOptions {
+    /// The flags given and the process environment, as the registry reads them.
+    pub fn settings(&self) -> registry::Settings {
+        self.given.iter().fold(
+            registry::Settings::from_process_env(),
+            |s, (name, value)| s.with_flag(name, value),
+        )
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -110,17 +143,6 @@ pub struct Policy {
     /// 2000, or about one second of requests for an API target].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: Option<u32>,
-    /// Where generated two-factor backup codes are delivered (NDJSON, created 0600).
-    #[arg(long, value_name = "FILE")]
-    pub backup_codes_out: Option<PathBuf>,
-    /// API platforms (Clerk): the request budget, as REQUESTS/PERIOD (`1000/10s`). Default:
-    /// the platform's published limit for the key (Clerk: sk_live_ 1000/10s, sk_test_ 100/10s).
-    #[arg(long, value_name = "N/PERIOD", value_parser = parse_rate)]
-    pub rate: Option<authferry_platforms::remote::RateBudget>,
-}
-
-fn parse_rate(s: &str) -> Result<authferry_platforms::remote::RateBudget, String> {
-    s.parse()
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

@@ -26,8 +26,8 @@ pub trait Source: Send {
 pub struct SinkCapabilities {
     /// The canonical fields the target keeps; the rest are reported as dropped.
     pub holds: Vec<Field>,
-    /// This target's name in `authferry_hash`'s capability table.
-    pub password_target: &'static str,
+    /// This target's capability table in `authferry_hash`.
+    pub password_target: authferry_hash::PasswordTarget,
     /// What every user must (or must not) have for this target as configured; checked by the
     /// engine before a record is sent.
     pub requirements: Vec<Requirement>,

@@ -135,10 +135,92 @@ impl TargetSupport {
     }
 }
 
+/// A platform that receives password digests: the key of its capability table. Platforms name
+/// theirs with this type, so a typo is a compile error rather than a table that verifies nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PasswordTarget {
+    BetterAuth,
+    /// authferry's NDJSON interchange format: keeps any digest as it is.
+    Ndjson,
+    Clerk,
+    Supertokens,
+    Supabase,
+    Auth0,
+    Firebase,
+}
+
+impl PasswordTarget {
+    pub const ALL: [PasswordTarget; 7] = [
+        PasswordTarget::BetterAuth,
+        PasswordTarget::Ndjson,
+        PasswordTarget::Clerk,
+        PasswordTarget::Supertokens,
+        PasswordTarget::Supabase,
+        PasswordTarget::Auth0,
+        PasswordTarget::Firebase,
+    ];
+
+    /// The name people type (`authferry hash convert --to better-auth`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            PasswordTarget::BetterAuth => "better-auth",
+            PasswordTarget::Ndjson => "ndjson",
+            PasswordTarget::Clerk => "clerk",
+            PasswordTarget::Supertokens => "supertokens",
+            PasswordTarget::Supabase => "supabase",
+            PasswordTarget::Auth0 => "auth0",
+            PasswordTarget::Firebase => "firebase",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PasswordTarget> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// This target's capability table.
+    pub fn table(self) -> &'static TargetTable {
+        TARGETS
+            .iter()
+            .find(|t| t.target == self)
+            .expect("every PasswordTarget has a table (test: every_target_has_a_table)")
+    }
+}
+
+impl std::fmt::Display for PasswordTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A target as the functions below take it: a [`PasswordTarget`], or its name (a name no
+/// table has verifies nothing).
+pub trait TargetName {
+    fn password_target(&self) -> Option<PasswordTarget>;
+}
+
+impl TargetName for PasswordTarget {
+    fn password_target(&self) -> Option<PasswordTarget> {
+        Some(*self)
+    }
+}
+
+impl TargetName for str {
+    fn password_target(&self) -> Option<PasswordTarget> {
+        PasswordTarget::from_name(self)
+    }
+}
+
+impl<T: TargetName + ?Sized> TargetName for &T {
+    fn password_target(&self) -> Option<PasswordTarget> {
+        (**self).password_target()
+    }
+}
+
 /// A target's table.
 #[derive(Clone, Copy, Debug)]
 pub struct TargetTable {
-    pub target: &'static str,
+    pub target: PasswordTarget,
     pub rows: &'static [TargetSupport],
     /// Support for formats without a matching row.
     pub otherwise: Support,
@@ -537,56 +619,56 @@ const FIREBASE: &[TargetSupport] = &[
 
 const TARGETS: &[TargetTable] = &[
     TargetTable {
-        target: "better-auth",
+        target: PasswordTarget::BetterAuth,
         rows: BETTER_AUTH,
         otherwise: Unverifiable,
     },
     // NDJSON keeps whatever it is given.
     TargetTable {
-        target: "ndjson",
+        target: PasswordTarget::Ndjson,
         rows: &[],
         otherwise: Native,
     },
     TargetTable {
-        target: "clerk",
+        target: PasswordTarget::Clerk,
         rows: CLERK,
         otherwise: Unverifiable,
     },
     TargetTable {
-        target: "supertokens",
+        target: PasswordTarget::Supertokens,
         rows: SUPERTOKENS,
         otherwise: Unverifiable,
     },
     TargetTable {
-        target: "supabase",
+        target: PasswordTarget::Supabase,
         rows: SUPABASE,
         otherwise: Unverifiable,
     },
     TargetTable {
-        target: "auth0",
+        target: PasswordTarget::Auth0,
         rows: AUTH0,
         otherwise: Unverifiable,
     },
     TargetTable {
-        target: "firebase",
+        target: PasswordTarget::Firebase,
         rows: FIREBASE,
         otherwise: Unverifiable,
     },
 ];
 
 pub fn known_targets() -> impl Iterator<Item = &'static str> {
-    TARGETS.iter().map(|t| t.target)
+    TARGETS.iter().map(|t| t.target.name())
 }
 
 /// A target's table.
-pub fn table(target: &str) -> Option<&'static TargetTable> {
-    TARGETS.iter().find(|t| t.target == target)
+pub fn table(target: impl TargetName) -> Option<&'static TargetTable> {
+    target.password_target().map(PasswordTarget::table)
 }
 
 /// How `target` handles `format` in general (its first unconditional row, else its first row).
 /// Unknown targets are `Unverifiable` for everything. For a particular digest, whose parameters
 /// may matter (`$2y$`, Argon2 `keyid`), use [`capability_of`].
-pub fn capability(target: &str, format: Format) -> Support {
+pub fn capability(target: impl TargetName, format: Format) -> Support {
     let Some(t) = table(target) else {
         return Unverifiable;
     };
@@ -599,7 +681,7 @@ pub fn capability(target: &str, format: Format) -> Support {
 
 /// The row of `target`'s table that applies to this digest (None: the table's `otherwise`).
 pub fn capability_of(
-    target: &str,
+    target: impl TargetName,
     parsed: &ParsedHash,
 ) -> (Support, Option<&'static TargetSupport>) {
     let Some(t) = table(target) else {
@@ -645,7 +727,7 @@ impl std::fmt::Debug for Prepared {
 /// Identifies `digest` and says how `target` can take it. `Err` when the digest is not
 /// recognised or does not parse.
 pub fn prepare_for_target(
-    target: &str,
+    target: impl TargetName,
     hasher: Option<&str>,
     digest: &str,
 ) -> Result<Prepared, HashError> {
@@ -654,7 +736,7 @@ pub fn prepare_for_target(
 
 /// [`prepare_for_target`] with out-of-band parameters (e.g. a Firebase signer key).
 pub fn prepare_for_target_with(
-    target: &str,
+    target: impl TargetName,
     hasher: Option<&str>,
     digest: &str,
     params: &ExtParams,
@@ -664,7 +746,7 @@ pub fn prepare_for_target_with(
 }
 
 /// [`prepare_for_target`] for an already parsed digest.
-pub fn convert_for(target: &str, parsed: &ParsedHash) -> Result<Prepared, HashError> {
+pub fn convert_for(target: impl TargetName, parsed: &ParsedHash) -> Result<Prepared, HashError> {
     let (support, row) = capability_of(target, parsed);
     let mut out = Prepared {
         format: parsed.format(),
@@ -711,6 +793,21 @@ mod tests {
         assert_eq!(p.support, Unverifiable);
         assert_eq!(capability("nowhere", F::Bcrypt), Unverifiable);
         assert_eq!(capability("ndjson", F::Drupal7), Native);
+    }
+
+    #[test]
+    fn every_target_has_a_table() {
+        for t in PasswordTarget::ALL {
+            assert_eq!(t.table().target, t);
+            assert_eq!(PasswordTarget::from_name(t.name()), Some(t));
+            assert_eq!(table(t.name()).map(|x| x.target), Some(t));
+        }
+        assert_eq!(TARGETS.len(), PasswordTarget::ALL.len());
+        assert_eq!(PasswordTarget::from_name("nowhere"), None);
+        assert_eq!(
+            capability(PasswordTarget::BetterAuth, F::Bcrypt),
+            capability("better-auth", F::Bcrypt)
+        );
     }
 
     #[test]

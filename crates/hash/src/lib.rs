@@ -25,8 +25,9 @@ mod parse;
 pub use algo::DigestAlg;
 pub use bench::{BenchCase, bench_cases};
 pub use capability::{
-    Condition, Prepared, Support, TargetSupport, TargetTable, capability, capability_of,
-    convert_for, known_targets, prepare_for_target, prepare_for_target_with, table,
+    Condition, PasswordTarget, Prepared, Support, TargetName, TargetSupport, TargetTable,
+    capability, capability_of, convert_for, known_targets, prepare_for_target,
+    prepare_for_target_with, table,
 };
 pub use error::HashError;
 pub use format::{CLERK_HASHERS, Format};

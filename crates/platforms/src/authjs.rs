@@ -24,7 +24,9 @@
 //! `--password-column TABLE.COLUMN [--hasher NAME]` names it: a column of the user table, or of
 //! another table with a `userId`/`user_id` column.
 
-use crate::redact_spec;
+use crate::SpecError;
+use crate::registry::{Endpoint, Flag, Platform, SourcePlan, Spec};
+use crate::shared::{parse_date_text, parse_table_column, quote_ident as quote, redact_spec};
 use authferry_core::{
     EmailAddress, ExternalAccount, PasswordCredential, RecordError, Secret, Source, Timestamp, User,
 };
@@ -66,38 +68,97 @@ pub struct AuthjsOptions {
     pub hasher: Option<String>,
 }
 
-/// Parses `TABLE.COLUMN` (either part may be double-quoted: `"User".password`).
-pub fn parse_table_column(text: &str) -> Result<(String, String), String> {
-    let unquote = |s: &str| -> String {
-        let s = s.trim();
-        s.strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .unwrap_or(s)
-            .to_owned()
+/// `authjs:postgres://…`, `authjs:mysql://…`, `authjs:sqlite:PATH`.
+pub const PLATFORM: Platform = Platform {
+    name: "Auth.js",
+    endpoints: &[Endpoint {
+        flags: &[&PASSWORD_COLUMN, &HASHER],
+        ..Endpoint::source(
+            "authjs",
+            &[
+                "authjs:postgres://…",
+                "authjs:mysql://…",
+                "authjs:sqlite:PATH",
+            ],
+            "an Auth.js (NextAuth) database: Prisma, Drizzle, Kysely, pg, D1 tables",
+            parse_source,
+        )
+    }],
+};
+
+pub static PASSWORD_COLUMN: Flag = Flag::new(
+    "password-column",
+    "TABLE.COLUMN",
+    "`authjs:` sources: where a Credentials-provider app keeps password hashes, as TABLE.COLUMN \
+     (the user table, or a table with a userId/user_id column)",
+)
+.check(|v| parse_table_column(v).map(|_| ()));
+
+pub static HASHER: Flag = Flag::new(
+    "hasher",
+    "NAME",
+    "`authjs:` sources: the algorithm of --password-column's hashes (bcrypt, argon2, …); \
+     identified from each digest when absent",
+)
+.requires("password-column");
+
+/// `--from authjs:…`, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthjsPlan {
+    pub database: AuthjsDatabase,
+    pub options: AuthjsOptions,
+}
+
+fn parse_source(spec: &Spec<'_>) -> Result<Box<dyn SourcePlan>, SpecError> {
+    let rest = spec.rest;
+    let database = if rest.starts_with("postgres://") || rest.starts_with("postgresql://") {
+        AuthjsDatabase::Postgres(rest.to_string())
+    } else if let Some(p) = rest.strip_prefix("sqlite:") {
+        let p = p.strip_prefix("//").unwrap_or(p);
+        if p.is_empty() {
+            return Err(spec.unknown());
+        }
+        AuthjsDatabase::Sqlite(PathBuf::from(p))
+    } else if rest.starts_with("mysql://") || rest.starts_with("mariadb://") {
+        AuthjsDatabase::Mysql(rest.to_string())
+    } else {
+        return Err(SpecError::Usage(format!(
+            "Auth.js source `{}` must be `authjs:postgres://…`, `authjs:mysql://…` or `authjs:sqlite:PATH`",
+            redact_spec(spec.text)
+        )));
     };
-    let t = text.trim();
-    // Split on the last dot outside quotes.
-    let mut in_quotes = false;
-    let mut split = None;
-    for (i, c) in t.char_indices() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            '.' if !in_quotes => split = Some(i),
-            _ => {}
+    let hasher = spec.flag(HASHER.name);
+    let password_column = match spec.flag(PASSWORD_COLUMN.name) {
+        Some(c) => Some(
+            parse_table_column(c)
+                .map(|tc| (tc.table, tc.column))
+                .map_err(|e| SpecError::Usage(format!("--password-column {e}")))?,
+        ),
+        None if hasher.is_some() => {
+            return Err(SpecError::Usage(
+                "--hasher needs --password-column TABLE.COLUMN".into(),
+            ));
         }
-    }
-    match split {
-        Some(i) => {
-            let (table, column) = (unquote(&t[..i]), unquote(&t[i + 1..]));
-            if table.is_empty() || column.is_empty() {
-                Err(format!("`{text}` must be TABLE.COLUMN"))
-            } else {
-                Ok((table, column))
-            }
-        }
-        None => Err(format!(
-            "`{text}` must be TABLE.COLUMN (e.g. User.password)"
-        )),
+        None => None,
+    };
+    Ok(Box::new(AuthjsPlan {
+        database,
+        options: AuthjsOptions {
+            password_column,
+            hasher: hasher.map(str::to_owned),
+        },
+    }))
+}
+
+impl SourcePlan for AuthjsPlan {
+    fn open(&self) -> Result<Box<dyn Source>, SpecError> {
+        let label = match &self.database {
+            AuthjsDatabase::Postgres(url) | AuthjsDatabase::Mysql(url) => format!("authjs:{url}"),
+            AuthjsDatabase::Sqlite(p) => format!("authjs:sqlite:{}", p.display()),
+        };
+        AuthjsSource::open(&self.database, &self.options)
+            .map(|s| Box::new(s) as Box<dyn Source>)
+            .map_err(|e| SpecError::open(&label, e))
     }
 }
 
@@ -266,10 +327,6 @@ fn detect_layout(
         ));
     }
     Err(message)
-}
-
-fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
 }
 
 /// One user row as read, before mapping.
@@ -920,14 +977,10 @@ impl Backend for MysqlBackend {
                     match v {
                         None => Ok(None),
                         Some(t) if t.trim().is_empty() => Ok(None),
-                        Some(t) => {
-                            crate::clerk::parse_date_text(&t)
-                                .map(Some)
-                                .ok_or_else(|| BadValue {
-                                    column: name_of(c),
-                                    message: format!("{} is not a date", name_of(c)),
-                                })
-                        }
+                        Some(t) => parse_date_text(&t).map(Some).ok_or_else(|| BadValue {
+                            column: name_of(c),
+                            message: format!("{} is not a date", name_of(c)),
+                        }),
                     }
                 };
                 Ok(UserRow {
@@ -1113,7 +1166,7 @@ fn sq_date(v: SqlValue, column: &str) -> Result<Option<Timestamp>, BadValue> {
         SqlValue::Integer(i) => Ok(Some(Timestamp::from_number(i))),
         SqlValue::Real(f) => Ok(Some(Timestamp::from_number(f as i64))),
         SqlValue::Text(s) if s.trim().is_empty() => Ok(None),
-        SqlValue::Text(s) => crate::clerk::parse_date_text(&s)
+        SqlValue::Text(s) => parse_date_text(&s)
             .map(Some)
             .ok_or_else(|| bad("unrecognised text")),
         SqlValue::Blob(_) => Err(bad("a blob")),
@@ -1345,20 +1398,6 @@ mod tests {
             }
             other => panic!("{:?}", other.map(|r| r.is_ok())),
         }
-    }
-
-    #[test]
-    fn table_column_parses() {
-        assert_eq!(
-            parse_table_column("User.password").unwrap(),
-            ("User".into(), "password".into())
-        );
-        assert_eq!(
-            parse_table_column("\"my.users\".\"hash\"").unwrap(),
-            ("my.users".into(), "hash".into())
-        );
-        assert!(parse_table_column("password").is_err());
-        assert!(parse_table_column(".x").is_err());
     }
 
     fn catalog(tables: &[(&str, &[&str])]) -> Catalog {

@@ -2,6 +2,8 @@
 //! field in `docs/canonical-user.md`. A source and a sink, so an export can be inspected,
 //! edited, split or replayed between any two platforms.
 
+use crate::SpecError;
+use crate::registry::{Endpoint, FileSource, Platform, SinkPlan, Spec};
 use authferry_core::io::{
     ByteProgress, JsonItem, JsonItems, create_private_file, open_counted, write_ndjson_line,
 };
@@ -9,8 +11,48 @@ use authferry_core::{
     Existing, Field, RecordError, Sink, SinkCapabilities, SinkError, Source, User, WriteItem,
     WriteOutcome,
 };
+use authferry_hash::PasswordTarget;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+/// `ndjson:PATH`, as a source and as a target.
+pub const PLATFORM: Platform = Platform {
+    name: "authferry NDJSON",
+    endpoints: &[
+        Endpoint::source(
+            "ndjson",
+            &["ndjson:PATH"],
+            "authferry's canonical NDJSON (docs/canonical-user.md)",
+            |spec| FileSource::plan(spec, |p| Ok(Box::new(NdjsonSource::open(p)?))),
+        ),
+        Endpoint::target(
+            "ndjson",
+            &["ndjson:PATH"],
+            "authferry's canonical NDJSON (created 0600)",
+            parse_target,
+            PASSWORD,
+        ),
+    ],
+};
+
+/// NDJSON keeps any digest as it is.
+const PASSWORD: PasswordTarget = PasswordTarget::Ndjson;
+
+/// `--to ndjson:PATH`.
+#[derive(Debug)]
+struct NdjsonTarget(PathBuf);
+
+fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
+    Ok(Box::new(NdjsonTarget(spec.path())))
+}
+
+impl SinkPlan for NdjsonTarget {
+    fn open(&self) -> Result<Box<dyn Sink>, SpecError> {
+        NdjsonSink::create(&self.0)
+            .map(|s| Box::new(s) as Box<dyn Sink>)
+            .map_err(|e| SpecError::open(&format!("ndjson:{}", self.0.display()), e))
+    }
+}
 
 pub struct NdjsonSource {
     path: PathBuf,
@@ -44,7 +86,7 @@ impl Source for NdjsonSource {
                 Err(RecordError::invalid(
                     id,
                     None,
-                    format!("line {pos}: {}", redact_serde(&msg)),
+                    format!("line {pos}: {}", crate::shared::redact_serde(&msg)),
                 ))
             }
             JsonItem::Fatal(msg) => Err(RecordError::fatal(msg)),
@@ -53,24 +95,6 @@ impl Source for NdjsonSource {
     fn progress(&self) -> Option<ByteProgress> {
         Some(self.progress.clone())
     }
-}
-
-/// serde's messages quote the offending value (`invalid type: string "…"`), which may be a
-/// secret: keep the message's shape, drop the quoted text.
-pub fn redact_serde(msg: &str) -> String {
-    let mut out = String::with_capacity(msg.len());
-    let mut in_quote = false;
-    for c in msg.chars() {
-        if c == '"' {
-            if !in_quote {
-                out.push_str("\"…\"");
-            }
-            in_quote = !in_quote;
-        } else if !in_quote {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Writes users as NDJSON. The file holds digests and TOTP secrets: it is created 0600.
@@ -149,7 +173,7 @@ impl Sink for NdjsonSink {
     fn capabilities(&self) -> SinkCapabilities {
         SinkCapabilities {
             holds: Field::ALL.to_vec(),
-            password_target: "ndjson",
+            password_target: PASSWORD,
             requirements: Vec::new(),
         }
     }
@@ -207,17 +231,5 @@ impl Sink for NdjsonSink {
             out.get_ref().sync_all()?;
         }
         Ok(Vec::new())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serde_messages_lose_quoted_values() {
-        let m = redact_serde("invalid type: string \"$2b$10$secret\", expected a map at line 1");
-        assert!(!m.contains("secret"), "{m}");
-        assert!(m.contains("invalid type"));
     }
 }

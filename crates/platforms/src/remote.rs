@@ -9,6 +9,16 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// `--rate N/PERIOD`, read by every remote-API endpoint.
+pub static RATE: crate::registry::Flag = crate::registry::Flag::new(
+    "rate",
+    "N/PERIOD",
+    "API platforms (Clerk): the request budget, as REQUESTS/PERIOD (`1000/10s`). Default: the \
+     platform's published limit for the key (Clerk: sk_live_ 1000/10s, sk_test_ 100/10s)",
+)
+.check(|v| v.parse::<RateBudget>().map(|_| ()))
+.ignored_elsewhere();
+
 /// `N` requests per `period`, as a platform documents its limit or `--rate N/PERIOD` gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateBudget {

@@ -8,8 +8,9 @@
 //! `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` if it is down.
 
 use authferry_core::{RecordError, Source, User};
-use authferry_platforms::authjs::{AuthjsDatabase, AuthjsOptions, AuthjsSource};
-use authferry_platforms::{SourceSpec, SpecError};
+use authferry_platforms::SpecError;
+use authferry_platforms::authjs::{AuthjsDatabase, AuthjsOptions, AuthjsPlan, AuthjsSource};
+use authferry_platforms::registry::{Settings, SourcePlan, parse_source};
 use authferry_testkit::TempPgDatabase;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -549,16 +550,31 @@ fn sqlite_unreadable_values_fail_their_record_only_and_never_echo_a_digest() {
     }
 }
 
+/// `--from SPEC` with platform flags, parsed through the registry.
+fn parse(spec: &str, flags: &[(&str, &str)]) -> Result<Box<dyn SourcePlan>, SpecError> {
+    let settings = flags
+        .iter()
+        .fold(Settings::default(), |s, (k, v)| s.with_flag(k, *v));
+    parse_source(spec, &settings)
+}
+
+fn authjs(plan: &dyn SourcePlan) -> Option<&AuthjsPlan> {
+    let plan: &dyn std::any::Any = plan;
+    plan.downcast_ref()
+}
+
 #[test]
 fn specs() {
-    let spec = SourceSpec::parse("authjs:sqlite:/tmp/x.db").unwrap();
+    let spec = parse("authjs:sqlite:/tmp/x.db", &[]).unwrap();
     assert!(
-        matches!(&spec, SourceSpec::Authjs { database: AuthjsDatabase::Sqlite(p), .. } if p.to_str() == Some("/tmp/x.db"))
+        matches!(authjs(spec.as_ref()), Some(AuthjsPlan { database: AuthjsDatabase::Sqlite(p), .. }) if p.to_str() == Some("/tmp/x.db"))
     );
-    let spec = spec
-        .with_password_column(Some("User.password"), Some("bcrypt"))
-        .unwrap();
-    let SourceSpec::Authjs { options, .. } = &spec else {
+    let spec = parse(
+        "authjs:sqlite:/tmp/x.db",
+        &[("password-column", "User.password"), ("hasher", "bcrypt")],
+    )
+    .unwrap();
+    let Some(AuthjsPlan { options, .. }) = authjs(spec.as_ref()) else {
         unreachable!()
     };
     assert_eq!(
@@ -568,55 +584,54 @@ fn specs() {
     assert_eq!(options.hasher.as_deref(), Some("bcrypt"));
 
     assert!(matches!(
-        SourceSpec::parse("authjs:postgresql://u:pw@h/db"),
-        Ok(SourceSpec::Authjs {
+        parse("authjs:postgresql://u:pw@h/db", &[])
+            .as_deref()
+            .map(authjs),
+        Ok(Some(AuthjsPlan {
             database: AuthjsDatabase::Postgres(_),
             ..
-        })
+        }))
     ));
     assert!(matches!(
-        SourceSpec::parse("authjs:mariadb://u:pw@h/db"),
-        Ok(SourceSpec::Authjs {
+        parse("authjs:mariadb://u:pw@h/db", &[])
+            .as_deref()
+            .map(authjs),
+        Ok(Some(AuthjsPlan {
             database: AuthjsDatabase::Mysql(_),
             ..
-        })
+        }))
     ));
     for bad in ["authjs:/tmp/x.db", "authjs:sqlite:", "authjs:oracle://h"] {
-        assert!(
-            matches!(SourceSpec::parse(bad), Err(SpecError::Usage(_))),
-            "{bad}"
-        );
+        assert!(matches!(parse(bad, &[]), Err(SpecError::Usage(_))), "{bad}");
     }
-    let ndjson = SourceSpec::parse("ndjson:x").unwrap();
     assert!(matches!(
-        ndjson.with_password_column(Some("a.b"), None),
-        Err(SpecError::Usage(_))
-    ));
-    let authjs = SourceSpec::parse("authjs:sqlite:x").unwrap();
-    assert!(matches!(
-        authjs.clone().with_password_column(None, Some("bcrypt")),
+        parse("ndjson:x", &[("password-column", "a.b")]),
         Err(SpecError::Usage(_))
     ));
     assert!(matches!(
-        authjs.with_password_column(Some("nodot"), None),
+        parse("authjs:sqlite:x", &[("hasher", "bcrypt")]),
+        Err(SpecError::Usage(_))
+    ));
+    assert!(matches!(
+        parse("authjs:sqlite:x", &[("password-column", "nodot")]),
         Err(SpecError::Usage(_))
     ));
 
     // An unreachable database is an open error whose text hides the URL's password.
-    let err = SourceSpec::parse("authjs:postgres://postgres:hunter2@127.0.0.1:1/none")
+    let err = parse("authjs:postgres://postgres:hunter2@127.0.0.1:1/none", &[])
         .unwrap()
         .open()
         .err()
         .unwrap();
     let text = err.to_string();
     assert!(!text.contains("hunter2"), "{text}");
-    let spec = SourceSpec::parse("authjs:mysql://root:hunter2@h/db").unwrap();
+    let spec = parse("authjs:mysql://root:hunter2@h/db", &[]).unwrap();
     assert!(!format!("{spec:?}").contains("hunter2"), "{spec:?}");
     for url in [
         "authjs:mysql://root:hunter2@127.0.0.1:1/none",
         "authjs:mysql://root:hunter2@127.0.0.1:3306/no_such_database_here",
     ] {
-        let err = SourceSpec::parse(url).unwrap().open().err().unwrap();
+        let err = parse(url, &[]).unwrap().open().err().unwrap();
         let text = format!("{err} {err:?}");
         assert!(!text.contains("hunter2"), "{text}");
     }

@@ -4,7 +4,7 @@
 use crate::args::BenchArgs;
 use anyhow::Context;
 use authferry_core::{Journal, Mode, Quiet, RunOptions};
-use authferry_platforms::{SinkEnv, open_sink, open_source, synthetic};
+use authferry_platforms::{Settings, open_sink, open_source, synthetic};
 use std::time::Instant;
 
 /// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
@@ -26,13 +26,18 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let rss_before = peak_rss_bytes();
 
     let from = format!("clerk-csv:{}", csv.display());
-    let env = SinkEnv {
-        better_auth_secret: Some("authferry-bench-secret-not-for-production".into()),
-        backup_codes_out: Some(dir.join("backup-codes.ndjson")),
-        ..Default::default()
-    };
+    // A two-factor key and a file for backup codes, for targets that read them.
+    let settings = Settings::from_process_env()
+        .with_var(
+            "BETTER_AUTH_SECRET",
+            "authferry-bench-secret-not-for-production",
+        )
+        .with_flag(
+            "backup-codes-out",
+            dir.join("backup-codes.ndjson").display().to_string(),
+        );
     let source = open_source(&from)?;
-    let mut sink = open_sink(&a.to, &env)?;
+    let mut sink = open_sink(&a.to, &settings)?;
     let mut journal = Journal::open(&journal_path, &from, &a.to)?;
     let opts = RunOptions {
         mode: Mode::Migrate,

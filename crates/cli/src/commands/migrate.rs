@@ -4,11 +4,8 @@ use crate::UsageError;
 use crate::args::{Endpoints, MigrateArgs, PlanArgs, Policy, SourceOptions, Unverifiable};
 use crate::progress::ProgressDisplay;
 use anyhow::Context;
-use authferry_core::Secret;
 use authferry_core::{Journal, Mode, RunOptions, Summary, UnverifiablePolicy};
-use authferry_platforms::clerk::{ClerkSettings, DEFAULT_API_URL};
-use authferry_platforms::remote::RateBudget;
-use authferry_platforms::{SinkEnv, SinkSpec, SourceSpec, SpecError, redact_spec};
+use authferry_platforms::{SpecError, redact_spec};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -68,85 +65,22 @@ fn spec_error(e: SpecError) -> anyhow::Error {
     }
 }
 
-/// `CLERK_{prefix}SECRET_KEY` and `CLERK_{prefix}API_URL`; a source without its own falls
-/// back to the target's variables (most moves have one Clerk side).
-fn clerk_settings(prefix: &str, rate: Option<RateBudget>) -> ClerkSettings {
-    let var = |name: &str| {
-        std::env::var(format!("CLERK_{prefix}{name}"))
-            .ok()
-            .filter(|v| !v.is_empty())
-            .or_else(|| {
-                std::env::var(format!("CLERK_{name}"))
-                    .ok()
-                    .filter(|v| !v.is_empty())
-            })
-    };
-    ClerkSettings {
-        secret_key: var("SECRET_KEY").map(Secret::new),
-        api_url: var("API_URL"),
-        rate,
-        ..Default::default()
-    }
-}
-
-fn same_clerk_instance(a: &ClerkSettings, b: &ClerkSettings) -> bool {
-    a.secret_key == b.secret_key
-        && a.api_url
-            .as_deref()
-            .unwrap_or(DEFAULT_API_URL)
-            .trim_end_matches('/')
-            == b.api_url
-                .as_deref()
-                .unwrap_or(DEFAULT_API_URL)
-                .trim_end_matches('/')
-}
-
-/// better-auth reads `BETTER_AUTH_SECRET`, then `AUTH_SECRET`.
-fn better_auth_secret() -> Option<String> {
-    ["BETTER_AUTH_SECRET", "AUTH_SECRET"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .find(|v| !v.is_empty())
-}
-
 fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     if let (Some(r), Some(f)) = (&plan.report, &plan.failures)
         && r == f
     {
         return Err(UsageError("--report and --failures must be different files".into()).into());
     }
-    let env = SinkEnv {
-        better_auth_secret: better_auth_secret(),
-        backup_codes_out: plan.policy.backup_codes_out.clone(),
-        clerk: clerk_settings("", plan.policy.rate),
-    };
-    // A Clerk → Clerk move reads another instance: CLERK_SOURCE_SECRET_KEY/_API_URL name it.
-    let clerk_source = clerk_settings("SOURCE_", plan.policy.rate);
     // Both specs are checked before either is opened: a typo in `--to` is a usage error even
     // when `--from` names a missing file.
-    let source_spec = SourceSpec::parse(&plan.from)
-        .and_then(|s| {
-            s.with_password_column(
-                plan.source_options.password_column.as_deref(),
-                plan.source_options.hasher.as_deref(),
-            )
-        })
-        .and_then(|s| s.with_digests(plan.source_options.with_digests.as_deref()))
-        .map_err(spec_error)?;
-    let sink_spec = SinkSpec::parse(&plan.to).map_err(spec_error)?;
-    if matches!(source_spec, SourceSpec::ClerkApi { .. })
-        && sink_spec == SinkSpec::Clerk
-        && same_clerk_instance(&clerk_source, &env.clerk)
-    {
-        return Err(UsageError(
-            "--from clerk-api and --to clerk name the same Clerk instance: set CLERK_SOURCE_SECRET_KEY \
-             (and CLERK_SOURCE_API_URL if needed) for the instance users come from"
-                .into(),
-        )
-        .into());
-    }
-    let source = source_spec.open_with(&clerk_source).map_err(spec_error)?;
-    let mut sink = sink_spec.open(&env).map_err(spec_error)?;
+    let (source_spec, sink_spec) = authferry_platforms::registry::parse_run(
+        &plan.from,
+        &plan.to,
+        &plan.source_options.settings(),
+    )
+    .map_err(spec_error)?;
+    let source = source_spec.open().map_err(spec_error)?;
+    let mut sink = sink_spec.open().map_err(spec_error)?;
     let mut journal = match &plan.journal {
         Some(path) => Journal::open(path, &redact_spec(&plan.from), &redact_spec(&plan.to))?,
         None => Journal::temporary()?,

@@ -13,6 +13,7 @@ use crate::args::RemapArgs;
 use anyhow::{Context, bail};
 use authferry_core::State;
 use authferry_core::journal::{Journal, Stored};
+use authferry_platforms::shared::{parse_table_column, quote_ident as quote};
 use postgres::Client;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -42,34 +43,11 @@ fn pg_error(e: postgres::Error) -> anyhow::Error {
     anyhow::Error::msg(authferry_platforms::pg::describe_error(e))
 }
 
-fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
-
 /// `TABLE.COLUMN` → (table as written, column unquoted). The table part keeps its quotes and
 /// any schema (`app."Order"`), because PostgreSQL resolves it with its own rules.
 fn split_column(text: &str) -> Result<(String, String), UsageError> {
-    let t = text.trim();
-    let mut in_quotes = false;
-    let mut split = None;
-    for (i, c) in t.char_indices() {
-        match c {
-            '"' => in_quotes = !in_quotes,
-            '.' if !in_quotes => split = Some(i),
-            _ => {}
-        }
-    }
-    let usage = || UsageError(format!("--column `{text}` must be TABLE.COLUMN"));
-    let i = split.ok_or_else(usage)?;
-    let (table, column) = (t[..i].trim(), t[i + 1..].trim());
-    let column = match column.strip_prefix('"').and_then(|c| c.strip_suffix('"')) {
-        Some(quoted) => quoted.replace("\"\"", "\""),
-        None => column.to_owned(),
-    };
-    if table.is_empty() || column.is_empty() {
-        return Err(usage());
-    }
-    Ok((table.to_owned(), column))
+    let tc = parse_table_column(text).map_err(|e| UsageError(format!("--column {e}")))?;
+    Ok((tc.table_sql, tc.column))
 }
 
 fn resolve(client: &mut Client, text: &str) -> anyhow::Result<Target> {

@@ -17,11 +17,13 @@ mod verify_module;
 
 pub use verify_module::verify_module;
 
+use crate::SpecError;
+use crate::registry::{Endpoint, EnvVar, Flag, Platform, SinkPlan, Spec};
 use authferry_core::{
     Existing, Field, Reason, Requirement, Sink, SinkCapabilities, SinkError, Timestamp, User,
     WriteItem, WriteOutcome,
 };
-use authferry_hash::Format;
+use authferry_hash::{Format, PasswordTarget};
 use mapping::{Identity, MappingContext, UserRows};
 use schema::{Dialect, SchemaPlan};
 use std::collections::BTreeMap;
@@ -31,6 +33,86 @@ use std::path::PathBuf;
 use store::{LookupKeys, Store, WriteColumns};
 use two_factor::TwoFactorCrypto;
 
+/// `better-auth:sqlite:PATH`, `better-auth:postgres://…`.
+pub const PLATFORM: Platform = Platform {
+    name: "Better Auth",
+    endpoints: &[Endpoint {
+        flags: &[&BACKUP_CODES_OUT],
+        env: &[&BETTER_AUTH_SECRET, &AUTH_SECRET],
+        ..Endpoint::target(
+            "better-auth",
+            &["better-auth:sqlite:PATH", "better-auth:postgres://…"],
+            "a Better Auth database (SQLite tables created when absent)",
+            parse_target,
+            PASSWORD,
+        )
+    }],
+};
+
+/// Better Auth verifies its own scrypt, and the rest through the emitted verify module.
+const PASSWORD: PasswordTarget = PasswordTarget::BetterAuth;
+
+pub static BACKUP_CODES_OUT: Flag = Flag::new(
+    "backup-codes-out",
+    "FILE",
+    "Where generated two-factor backup codes are delivered (NDJSON, created 0600)",
+)
+.ignored_elsewhere();
+
+pub static BETTER_AUTH_SECRET: EnvVar = EnvVar::new(
+    "BETTER_AUTH_SECRET",
+    "better-auth's secret; needed to write two-factor rows",
+);
+
+pub static AUTH_SECRET: EnvVar = EnvVar::new(
+    "AUTH_SECRET",
+    "read when BETTER_AUTH_SECRET is unset, as better-auth does",
+);
+
+/// `--to better-auth:…`, parsed.
+#[derive(Debug)]
+struct BetterAuthPlan {
+    target: BetterAuthTarget,
+    options: BetterAuthOptions,
+}
+
+fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
+    let target = if let Some(path) = spec.rest.strip_prefix("sqlite:") {
+        let path = path.strip_prefix("//").unwrap_or(path);
+        if path.is_empty() {
+            return Err(spec.unknown());
+        }
+        BetterAuthTarget::Sqlite(PathBuf::from(path))
+    } else if spec.rest.starts_with("postgres://") || spec.rest.starts_with("postgresql://") {
+        BetterAuthTarget::Postgres(spec.rest.to_string())
+    } else {
+        return Err(SpecError::Usage(format!(
+            "better-auth target `{}` must be `better-auth:sqlite:PATH` or `better-auth:postgres://…`",
+            crate::redact_spec(spec.text)
+        )));
+    };
+    let options = BetterAuthOptions {
+        secret: spec
+            .var(BETTER_AUTH_SECRET.name)
+            .or_else(|| spec.var(AUTH_SECRET.name)),
+        backup_codes_out: spec.flag(BACKUP_CODES_OUT.name).map(PathBuf::from),
+    };
+    Ok(Box::new(BetterAuthPlan { target, options }))
+}
+
+impl SinkPlan for BetterAuthPlan {
+    fn open(&self) -> Result<Box<dyn Sink>, SpecError> {
+        let label = match &self.target {
+            BetterAuthTarget::Sqlite(p) => format!("better-auth:sqlite:{}", p.display()),
+            BetterAuthTarget::Postgres(url) => format!("better-auth:{url}"),
+        };
+        BetterAuthSink::open(self.target.clone(), self.options.clone())
+            .map(|s| Box::new(s) as Box<dyn Sink>)
+            .map_err(|e| SpecError::open(&label, e))
+    }
+}
+
+#[derive(Clone)]
 pub enum BetterAuthTarget {
     Sqlite(PathBuf),
     /// A `postgres://` URL (it may carry a password: never printed as is).
@@ -49,6 +131,7 @@ impl std::fmt::Debug for BetterAuthTarget {
     }
 }
 
+#[derive(Clone)]
 pub struct BetterAuthOptions {
     /// BETTER_AUTH_SECRET of the app: two-factor secrets and backup codes are encrypted with
     /// it. Needed only when users have TOTP secrets.
@@ -259,7 +342,7 @@ impl Sink for BetterAuthSink {
         }
         SinkCapabilities {
             holds: self.plan.holds(),
-            password_target: "better-auth",
+            password_target: PASSWORD,
             requirements,
         }
     }

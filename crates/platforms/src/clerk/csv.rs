@@ -20,7 +20,8 @@
 //! ignored and every column but `id` may be missing. Several values in one cell are separated
 //! by `|` (Clerk's own separator) or `,`. An empty cell is an absent value.
 
-use super::{IdentifierList, parse_date_text, parse_flag, split_multi};
+use super::{IdentifierList, parse_flag, split_multi};
+use crate::shared::parse_date_text;
 use authferry_core::io::{ByteProgress, CountingReader, open_counted};
 use authferry_core::{PasswordCredential, RecordError, Secret, Source, User};
 use serde_json::Value;

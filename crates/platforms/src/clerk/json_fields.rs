@@ -2,7 +2,7 @@
 //! which record and which field (`email_addresses[1].verification`), and never what the value
 //! was: the value may be a password digest, a TOTP secret or a backup code.
 
-use super::parse_date_text;
+use crate::shared::parse_date_text;
 use authferry_core::{RecordError, Timestamp};
 use serde_json::{Map, Value};
 
@@ -195,7 +195,7 @@ fn non_blank(s: &str) -> Option<String> {
 pub(crate) fn json_syntax_message(error: &serde_json::Error) -> String {
     format!(
         "not valid JSON ({})",
-        crate::ndjson::redact_serde(&error.to_string())
+        crate::shared::redact_serde(&error.to_string())
     )
 }
 

@@ -20,6 +20,7 @@ mod api_json;
 mod api_source;
 mod csv;
 mod json_fields;
+mod platform;
 mod sink;
 mod users_json;
 
@@ -29,10 +30,13 @@ pub use api::{
 pub use api_json::ClerkApiJsonSource;
 pub use api_source::ClerkApiSource;
 pub use csv::{ClerkCsvLayout, ClerkCsvSource};
+pub use platform::{
+    API_URL, PLATFORM, SECRET_KEY, SOURCE_API_URL, SOURCE_SECRET_KEY, WITH_DIGESTS,
+};
 pub use sink::{ClerkSink, create_user_body};
 pub use users_json::ClerkUsersJsonSource;
 
-use authferry_core::{EmailAddress, PhoneNumber, RecordError, Source, Timestamp, User};
+use authferry_core::{EmailAddress, PhoneNumber, RecordError, Source, User};
 
 /// The values of a multi-valued export cell. Clerk's dashboard export separates several
 /// addresses with `|` (`a@x.com|b@x.com`); exports that went through a spreadsheet or another
@@ -135,38 +139,6 @@ pub(crate) fn provider_without_prefix(provider: &str) -> String {
         .to_owned()
 }
 
-/// A date as people and scripts write it: RFC 3339, milliseconds or seconds since the epoch,
-/// or the zone-less `2024-01-15 10:00:00` / `2024-01-15T10:00:00` / `2024-01-15` that SQL
-/// exports produce (read as UTC, which is what JavaScript's `new Date()` in Clerk's scripts
-/// does with a date-only value and what database dumps almost always mean).
-pub(crate) fn parse_date_text(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
-    if let Some(t) = Timestamp::parse_loose(text) {
-        return Some(t);
-    }
-    use time::macros::format_description;
-    let with_time = [
-        format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
-        format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"),
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"),
-    ];
-    for format in with_time {
-        if let Ok(dt) = time::PrimitiveDateTime::parse(text, format) {
-            return Some(millis_of(dt.assume_utc()));
-        }
-    }
-    let date_only = format_description!("[year]-[month]-[day]");
-    if let Ok(date) = time::Date::parse(text, date_only) {
-        return Some(millis_of(date.midnight().assume_utc()));
-    }
-    None
-}
-
-fn millis_of(dt: time::OffsetDateTime) -> Timestamp {
-    Timestamp::from_millis((dt.unix_timestamp_nanos() / 1_000_000) as i64)
-}
-
 /// What a text flag cell says: `true`/`false`, `1`/`0`, `yes`/`no`; `None` for anything else.
 pub(crate) fn parse_flag(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
@@ -219,10 +191,10 @@ impl Source for JsonObjectSource {
             JsonItem::Invalid(_, message, _) => Err(RecordError::invalid(
                 None,
                 None,
-                crate::ndjson::redact_serde(&message),
+                crate::shared::redact_serde(&message),
             )),
             JsonItem::Fatal(message) => {
-                Err(RecordError::fatal(crate::ndjson::redact_serde(&message)))
+                Err(RecordError::fatal(crate::shared::redact_serde(&message)))
             }
         })
     }
@@ -296,20 +268,6 @@ mod tests {
         assert_eq!(provider_without_prefix("oauth_google"), "google");
         assert_eq!(provider_without_prefix("oauth_custom_acme"), "custom_acme");
         assert_eq!(provider_without_prefix("saml"), "saml");
-    }
-
-    #[test]
-    fn dates_in_the_usual_shapes() {
-        let expected = Some(Timestamp::from_millis(1_705_312_800_000));
-        assert_eq!(parse_date_text("2024-01-15T10:00:00Z"), expected);
-        assert_eq!(parse_date_text("2024-01-15 10:00:00"), expected);
-        assert_eq!(parse_date_text("2024-01-15T10:00:00"), expected);
-        assert_eq!(parse_date_text("1705312800000"), expected);
-        assert_eq!(
-            parse_date_text("2024-01-15"),
-            Some(Timestamp::from_millis(1_705_276_800_000))
-        );
-        assert_eq!(parse_date_text("yesterday"), None);
     }
 
     #[test]

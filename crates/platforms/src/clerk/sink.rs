@@ -460,7 +460,7 @@ impl Sink for ClerkSink {
     fn capabilities(&self) -> SinkCapabilities {
         SinkCapabilities {
             holds: HOLDS.to_vec(),
-            password_target: "clerk",
+            password_target: super::platform::PASSWORD,
             requirements: Vec::new(),
         }
     }
