@@ -348,7 +348,7 @@ pub mod settling {
         fn capabilities(&self) -> SinkCapabilities {
             SinkCapabilities {
                 holds: Field::ALL.to_vec(),
-                password_target: "ndjson",
+                password_target: authferry_hash::PasswordTarget::Ndjson,
                 requirements: Vec::new(),
             }
         }
