@@ -240,3 +240,72 @@ fn a_journal_refuses_another_clerk_instance() {
     assert!(!text(&out).contains(TEST_KEY));
     assert_eq!(other.users().len(), 0, "nothing sent to the other instance");
 }
+
+/// A delta: an export is migrated, then a newer one (5 % new users, 5 % changed) against the
+/// same journal: only the new users are written, and the changed ones are listed.
+#[test]
+fn a_newer_export_moves_only_new_users_and_lists_changed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = dir.path().join("full.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&full, 2100, 9).unwrap();
+    let text = std::fs::read_to_string(&full).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let header = lines.remove(0);
+    // The first export: the first 2000 users.
+    std::fs::write(
+        dir.path().join("old.csv"),
+        format!("{header}\n{}\n", lines[..2000].join("\n")),
+    )
+    .unwrap();
+    // The newer one: every 20th of them renamed, and 100 users more.
+    let mut changed = Vec::new();
+    for (i, line) in lines.iter_mut().take(2000).enumerate() {
+        if i % 20 == 7 {
+            let mut cells: Vec<&str> = line.split(',').collect();
+            changed.push(cells[0].to_string());
+            cells[1] = "Renamed";
+            *line = cells.join(",");
+        }
+    }
+    std::fs::write(
+        dir.path().join("new.csv"),
+        format!("{header}\n{}\n", lines.join("\n")),
+    )
+    .unwrap();
+    let run = |csv: &str| {
+        let out = authferry(dir.path())
+            .args(["migrate", "--quiet", "--json", "--from"])
+            .arg(format!("clerk-csv:{csv}"))
+            .args(["--to", "ndjson:out.ndjson", "--journal", "j.sqlite"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = run("old.csv");
+    assert_eq!(count(&first, "migrated"), 2000, "{first}");
+    let second = run("new.csv");
+    assert_eq!(
+        count(&second, "migrated"),
+        100,
+        "only the new users: {second}"
+    );
+    assert_eq!(count(&second, "already_present"), 2000, "{second}");
+    assert_eq!(second["changed"]["count"], 100, "{second}");
+    let listed: Vec<&str> = second["changed"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["source_id"].as_str().unwrap())
+        .collect();
+    assert!(!listed.is_empty());
+    for id in &listed {
+        assert!(changed.iter().any(|c| c == id), "{id} did not change");
+    }
+    let written = std::fs::read_to_string(dir.path().join("out.ndjson")).unwrap();
+    assert_eq!(written.lines().count(), 2100);
+    // The same newer export again: nothing new, the same users still listed as changed.
+    let third = run("new.csv");
+    assert_eq!(count(&third, "migrated"), 0);
+    assert_eq!(third["changed"]["count"], 100);
+}

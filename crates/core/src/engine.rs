@@ -2,10 +2,10 @@
 //! [`Sink`] traits, the journal and the hash library's capability tables; it knows no platform.
 
 use crate::io::{ByteProgress, write_ndjson_line};
-use crate::journal::{Claim, IdentifierClaim, Journal, JournalBatch, JournalError};
+use crate::journal::{Claim, ClaimRecord, IdentifierClaim, Journal, JournalBatch, JournalError};
 use crate::model::{Field, User};
 use crate::outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
-use crate::report::{Estimate, FormatCount, Mode, Problem, Summary};
+use crate::report::{Changed, Estimate, FormatCount, Mode, Problem, Summary};
 use crate::traits::{
     Ack, Answer, Queued, Sink, SinkCapabilities, SinkError, Source, Ticket, Work, answer_each,
 };
@@ -443,16 +443,27 @@ pub fn run(
                 rec.flush_into(&mut batch)?;
                 // Every record with an id is claimed by it before anything else: one that an
                 // earlier run moved, or a live run holds, is not touched.
-                let keyed: Vec<(u64, &str)> = items
+                let versions: Vec<Option<String>> = items
                     .iter()
-                    .filter_map(|(seq, item)| record_key(item).map(|k| (*seq, k)))
+                    .map(|(_, item)| item.as_ref().ok().map(record_version))
                     .collect();
-                let mut claims = batch.claim_records(&keyed)?.into_iter();
+                let keyed: Vec<ClaimRecord<'_>> = items
+                    .iter()
+                    .zip(&versions)
+                    .filter_map(|((seq, item), version)| {
+                        record_key(item).map(|key| ClaimRecord {
+                            seq: *seq,
+                            key,
+                            version: version.as_deref(),
+                        })
+                    })
+                    .collect();
+                let mut claims = batch.claim(&keyed)?.into_iter();
                 // Outcomes are recorded in record order (the problem list and the failure log
                 // read in the source's order), after the identifier claims of the batch.
                 let mut steps: Vec<Step> = Vec::with_capacity(items.len());
                 let mut admitted: Vec<(u64, User, bool)> = Vec::with_capacity(items.len());
-                for (seq, item) in items {
+                for ((seq, item), version) in items.into_iter().zip(versions) {
                     let claim = match record_key(&item) {
                         Some(_) => claims.next().expect("one claim per keyed record"),
                         None => Claim::Fresh,
@@ -466,8 +477,23 @@ pub fn run(
                             flight.tickets.insert(seq, (id, ticket));
                             continue;
                         }
-                        Claim::Done { .. } => {
+                        Claim::Done {
+                            version: before, ..
+                        } => {
                             rec.summary.counts.add(State::AlreadyPresent);
+                            // A delta: the user was moved, and has changed in the source since.
+                            if let (Some(before), Some(now)) = (before, &version)
+                                && before != *now
+                            {
+                                let id = record_key(&item).unwrap_or_default();
+                                rec.summary.changed.count += 1;
+                                if rec.summary.changed.records.len() < rec.opts.max_problems {
+                                    rec.summary.changed.records.push(Changed {
+                                        record: seq,
+                                        source_id: id.to_string(),
+                                    });
+                                }
+                            }
                             continue;
                         }
                         Claim::Elsewhere => {
@@ -751,6 +777,29 @@ enum Step {
     },
     /// Admitted: index into the batch's admitted records.
     Admitted(usize),
+}
+
+/// What a record is, for noticing later that it changed: its `updated_at` where the source
+/// has one, else a fingerprint of its fields. Two-factor secrets and backup codes are left out
+/// of the fingerprint (a short code could be found again from it); the password digest, a
+/// salted hash already, is in.
+fn record_version(user: &User) -> String {
+    if let Some(t) = user.updated_at {
+        return format!("updated_at:{}", t.0);
+    }
+    use sha2::Digest;
+    let clean = User {
+        totp_secret: None,
+        backup_codes: Vec::new(),
+        ..user.clone()
+    };
+    let bytes = serde_json::to_vec(&clean).unwrap_or_default();
+    let digest = sha2::Sha256::digest(&bytes);
+    format!("fingerprint:{}", hex_prefix(&digest[..12]))
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The id a record is journaled by: its source id, when it has one.

@@ -64,6 +64,26 @@ impl Problem {
     }
 }
 
+/// Users already moved whose source record changed since.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ChangedSinceMoved {
+    pub count: u64,
+    /// The first of them, in order.
+    pub records: Vec<Changed>,
+}
+
+impl ChangedSinceMoved {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Changed {
+    pub record: u64,
+    pub source_id: String,
+}
+
 /// The duration a plan expects at a remote target's request budget.
 #[derive(Clone, Debug, Serialize)]
 pub struct Estimate {
@@ -105,6 +125,10 @@ pub struct Summary {
     pub dropped_fields: BTreeMap<String, u64>,
     /// The first problem records, in order.
     pub problems: Vec<Problem>,
+    /// Users moved by an earlier run that changed in the source since (a delta run lists them;
+    /// the target keeps what was moved).
+    #[serde(skip_serializing_if = "ChangedSinceMoved::is_empty")]
+    pub changed: ChangedSinceMoved,
     pub notes: Vec<String>,
     pub elapsed_seconds: f64,
     /// A plan against a rate-limited target: how long the move takes at its request budget.
@@ -127,6 +151,7 @@ impl Summary {
             hash_formats: BTreeMap::new(),
             dropped_fields: BTreeMap::new(),
             problems: Vec::new(),
+            changed: ChangedSinceMoved::default(),
             notes: Vec::new(),
             elapsed_seconds: 0.0,
             estimate: None,
@@ -206,6 +231,16 @@ impl fmt::Display for Summary {
                     p.state.as_str(),
                     p.reason
                 )?;
+            }
+        }
+        if self.changed.count > 0 {
+            writeln!(
+                f,
+                "Changed in the source since they were moved ({}; the target keeps what was moved):",
+                self.changed.count
+            )?;
+            for c in &self.changed.records {
+                writeln!(f, "  #{:<8} {}", c.record, c.source_id)?;
             }
         }
         if let Some(e) = &self.estimate {

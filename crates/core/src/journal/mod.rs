@@ -96,8 +96,12 @@ pub enum Claim {
     Resumed,
     /// An earlier run skipped or failed it: this run holds it now and tries again.
     Retry,
-    /// Moved (migrated or found present) by an earlier run.
-    Done { target_id: Option<String> },
+    /// Moved (migrated or found present) by an earlier run; `version` is the record's version
+    /// then (see [`ClaimRecord::version`]).
+    Done {
+        target_id: Option<String>,
+        version: Option<String>,
+    },
     /// A run that is still alive holds it (or settled it while this run was going).
     Elsewhere,
     /// Another record of the same source, numbered `seq`, has the same id.
@@ -125,6 +129,18 @@ pub struct Collision {
     pub holder_id: Option<String>,
     /// Which of the wanted keys collided.
     pub index: usize,
+}
+
+/// A record a run wants to move.
+#[derive(Clone, Copy, Debug)]
+pub struct ClaimRecord<'a> {
+    /// Its position in this run's source.
+    pub seq: u64,
+    /// Its id in the source.
+    pub key: &'a str,
+    /// What the record was when this run read it (its `updated_at`, or a fingerprint): kept
+    /// with the row, so that a later run can tell a user that changed since it was moved.
+    pub version: Option<&'a str>,
 }
 
 /// One record's wish for its identifier keys.
@@ -158,6 +174,7 @@ pub struct Row {
     pub owner: i64,
     pub target_id: Option<String>,
     pub ticket: Option<String>,
+    pub version: Option<String>,
 }
 
 /// The storage behind a [`Journal`]: one implementation per database.
@@ -189,7 +206,7 @@ pub trait StoreTx {
     fn claim_records(
         &mut self,
         source_ref: i64,
-        records: &[(u64, &str)],
+        records: &[ClaimRecord<'_>],
     ) -> Result<Vec<Claim>, JournalError>;
     /// Claims identifier keys for records this run holds, in order: a record one of whose keys
     /// another record holds claims none of them.
@@ -232,6 +249,7 @@ pub(crate) fn decide(
     if is_done(&row.state) {
         return Claim::Done {
             target_id: row.target_id.clone(),
+            version: row.version.clone(),
         };
     }
     if row.owner == me {
@@ -511,6 +529,19 @@ pub struct JournalBatch<'a> {
 impl JournalBatch<'_> {
     /// Claims records (position, source id) for this run; one answer each, in order.
     pub fn claim_records(&mut self, records: &[(u64, &str)]) -> Result<Vec<Claim>, JournalError> {
+        let records: Vec<ClaimRecord<'_>> = records
+            .iter()
+            .map(|(seq, key)| ClaimRecord {
+                seq: *seq,
+                key,
+                version: None,
+            })
+            .collect();
+        self.claim(&records)
+    }
+
+    /// Claims records for this run, with their versions; one answer each, in order.
+    pub fn claim(&mut self, records: &[ClaimRecord<'_>]) -> Result<Vec<Claim>, JournalError> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
@@ -529,7 +560,7 @@ impl JournalBatch<'_> {
     }
 
     /// Claims identifier keys for one record (see [`JournalBatch::claim_identifiers`]).
-    pub fn claim(
+    pub fn claim_identifier(
         &mut self,
         seq: u64,
         source_id: &str,

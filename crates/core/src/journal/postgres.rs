@@ -8,8 +8,8 @@
 //! Statements are set-based (`unnest` of arrays), one round trip per step of a batch.
 
 use super::{
-    Claim, Collision, IdentifierClaim, JournalError, JournalRecord, JournalStore, OutcomeRow, Row,
-    StoreTx, assign_identifiers, decide, journal_record,
+    Claim, ClaimRecord, Collision, IdentifierClaim, JournalError, JournalRecord, JournalStore,
+    OutcomeRow, Row, StoreTx, assign_identifiers, decide, journal_record,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS records (
     reason_code TEXT,
     reason TEXT,
     target_id TEXT,
-    ticket TEXT
+    ticket TEXT,
+    version TEXT
 );
 CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
 CREATE TABLE IF NOT EXISTS identifiers (key BIGINT PRIMARY KEY, holder TEXT NOT NULL);
@@ -356,7 +357,7 @@ impl PgTx<'_> {
     fn rows(&mut self, keys: &[&str]) -> Result<HashMap<String, Row>, JournalError> {
         Ok(self
             .tx            .query(
-                "SELECT key, source_ref, seq, state, owner, target_id, ticket FROM records WHERE key = ANY($1)",
+                "SELECT key, source_ref, seq, state, owner, target_id, ticket, version FROM records WHERE key = ANY($1)",
                 &[&keys],
             )
             .map_err(pg_err(&self.location))?
@@ -370,6 +371,7 @@ impl PgTx<'_> {
                     owner: r.get::<_, i32>(4) as i64,
                     target_id: r.get(5),
                     ticket: r.get(6),
+                    version: r.get(7),
                 };
                 (row.key.clone(), row)
             })
@@ -381,23 +383,24 @@ impl StoreTx for PgTx<'_> {
     fn claim_records(
         &mut self,
         source_ref: i64,
-        records: &[(u64, &str)],
+        records: &[ClaimRecord<'_>],
     ) -> Result<Vec<Claim>, JournalError> {
         let me = self.run;
         // Rows are locked in key order by every run, so that two runs never wait for each
         // other in a cycle.
         let mut order: Vec<usize> = (0..records.len()).collect();
-        order.sort_by(|a, b| records[*a].1.cmp(records[*b].1));
-        let keys: Vec<&str> = order.iter().map(|i| records[*i].1).collect();
-        let seqs: Vec<i64> = order.iter().map(|i| records[*i].0 as i64).collect();
+        order.sort_by(|a, b| records[*a].key.cmp(records[*b].key));
+        let keys: Vec<&str> = order.iter().map(|i| records[*i].key).collect();
+        let seqs: Vec<i64> = order.iter().map(|i| records[*i].seq as i64).collect();
+        let versions: Vec<Option<&str>> = order.iter().map(|i| records[*i].version).collect();
         let src = source_ref as i32;
         let fresh: HashSet<String> = self
             .tx
             .query(
-                "INSERT INTO records (key, source_ref, seq, state, owner)
-                 SELECT k, $3, s, 'pending', $4 FROM unnest($1::text[], $2::int8[]) AS t(k, s)
+                "INSERT INTO records (key, source_ref, seq, state, owner, version)
+                 SELECT k, $3, s, 'pending', $4, v FROM unnest($1::text[], $2::int8[], $5::text[]) AS t(k, s, v)
                  ON CONFLICT (key) DO NOTHING RETURNING key",
-                &[&keys, &seqs, &src, &(me as i32)],
+                &[&keys, &seqs, &src, &(me as i32), &versions],
             )
             .map_err(self.err())?
             .iter()
@@ -418,8 +421,9 @@ impl StoreTx for PgTx<'_> {
         // A key twice in this batch (the same id twice in the source): the first position
         // keeps it, the later ones are duplicates of it.
         let mut first_here: HashMap<&str, u64> = HashMap::new();
-        let mut take: Vec<(usize, String, i64, i32)> = Vec::new();
-        for (i, (seq, key)) in records.iter().enumerate() {
+        let mut take: Vec<(usize, String, i64, i32, Option<&str>)> = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let (seq, key) = (&r.seq, &r.key);
             if let Some(first) = first_here.get(*key) {
                 out[i] = Claim::DuplicateId { seq: *first };
                 continue;
@@ -434,7 +438,7 @@ impl StoreTx for PgTx<'_> {
                 Some(row) => {
                     let claim = decide(row, me, source_ref, *seq, &|o| alive.contains(&o));
                     if claim.held() {
-                        take.push((i, key.to_string(), *seq as i64, row.owner as i32));
+                        take.push((i, key.to_string(), *seq as i64, row.owner as i32, r.version));
                     }
                     claim
                 }
@@ -447,30 +451,31 @@ impl StoreTx for PgTx<'_> {
             let tk: Vec<&str> = take.iter().map(|t| t.1.as_str()).collect();
             let ts: Vec<i64> = take.iter().map(|t| t.2).collect();
             let to: Vec<i32> = take.iter().map(|t| t.3).collect();
+            let tv: Vec<Option<&str>> = take.iter().map(|t| t.4).collect();
             let taken: HashSet<String> = self
                 .tx
                 .query(
                     "WITH want AS (
-                        SELECT r.key, t.s FROM records r
-                        JOIN unnest($1::text[], $2::int8[], $3::int4[]) AS t(k, s, o)
+                        SELECT r.key, t.s, t.v FROM records r
+                        JOIN unnest($1::text[], $2::int8[], $3::int4[], $6::text[]) AS t(k, s, o, v)
                           ON r.key = t.k AND r.owner = t.o
                         WHERE r.state NOT IN ('migrated', 'already_present')
                         ORDER BY r.key
                         FOR UPDATE OF r SKIP LOCKED
                      )
-                     UPDATE records SET owner = $4, source_ref = $5, seq = want.s,
+                     UPDATE records SET owner = $4, source_ref = $5, seq = want.s, version = want.v,
                         state = CASE records.state WHEN 'submitted' THEN 'submitted' ELSE 'pending' END,
                         ticket = CASE records.state WHEN 'submitted' THEN records.ticket END,
                         reason_code = NULL, reason = NULL, target_id = NULL
                      FROM want WHERE records.key = want.key
                      RETURNING records.key",
-                    &[&tk, &ts, &to, &(me as i32), &src],
+                    &[&tk, &ts, &to, &(me as i32), &src, &tv],
                 )
                 .map_err(self.err())?
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
-            for (i, key, _, _) in &take {
+            for (i, key, ..) in &take {
                 if !taken.contains(key) {
                     out[*i] = Claim::Elsewhere;
                 }

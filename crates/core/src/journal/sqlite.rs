@@ -3,8 +3,8 @@
 //! exclusively by the one run that writes it.
 
 use super::{
-    Claim, Collision, IdentifierClaim, JournalError, JournalRecord, JournalStore, OutcomeRow, Row,
-    StoreTx, assign_identifiers, decide, journal_record,
+    Claim, ClaimRecord, Collision, IdentifierClaim, JournalError, JournalRecord, JournalStore,
+    OutcomeRow, Row, StoreTx, assign_identifiers, decide, journal_record,
 };
 use crate::io::{precreate_private, restrict_permissions};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS records (
     reason_code TEXT,
     reason TEXT,
     target_id TEXT,
-    ticket TEXT
+    ticket TEXT,
+    version TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
 CREATE TABLE IF NOT EXISTS identifiers (key INTEGER PRIMARY KEY, holder TEXT NOT NULL);
@@ -320,19 +321,20 @@ impl StoreTx for SqliteTx<'_> {
     fn claim_records(
         &mut self,
         source_ref: i64,
-        records: &[(u64, &str)],
+        records: &[ClaimRecord<'_>],
     ) -> Result<Vec<Claim>, JournalError> {
         let me = self.run;
         let mut out = Vec::with_capacity(records.len());
-        for (seq, key) in records {
+        for r in records {
+            let (seq, key, version) = (&r.seq, r.key, r.version);
             // The common case, a record never seen, is one statement.
             let inserted = self
                 .tx
                 .prepare_cached(
-                    "INSERT INTO records (key, source_ref, seq, state, owner) VALUES (?1, ?2, ?3, 'pending', ?4)
+                    "INSERT INTO records (key, source_ref, seq, state, owner, version) VALUES (?1, ?2, ?3, 'pending', ?4, ?5)
                      ON CONFLICT(key) DO NOTHING",
                 )
-                .and_then(|mut s| s.execute(params![key, source_ref, *seq as i64, me]))
+                .and_then(|mut s| s.execute(params![key, source_ref, *seq as i64, me, version]))
                 .map_err(|e| self.err(e))?;
             if inserted == 1 {
                 out.push(Claim::Fresh);
@@ -341,7 +343,7 @@ impl StoreTx for SqliteTx<'_> {
             let row = self
                 .tx
                 .prepare_cached(
-                    "SELECT source_ref, seq, state, owner, target_id, ticket FROM records WHERE key = ?1",
+                    "SELECT source_ref, seq, state, owner, target_id, ticket, version FROM records WHERE key = ?1",
                 )
                 .and_then(|mut s| {
                     s.query_row([key], |r| {
@@ -353,6 +355,7 @@ impl StoreTx for SqliteTx<'_> {
                             owner: r.get(3)?,
                             target_id: r.get(4)?,
                             ticket: r.get(5)?,
+                            version: r.get(6)?,
                         })
                     })
                 })
@@ -362,12 +365,12 @@ impl StoreTx for SqliteTx<'_> {
             if claim.held() {
                 self.tx
                     .prepare_cached(
-                        "UPDATE records SET owner = ?2, source_ref = ?3, seq = ?4,
+                        "UPDATE records SET owner = ?2, source_ref = ?3, seq = ?4, version = ?5,
                            state = CASE state WHEN 'submitted' THEN 'submitted' ELSE 'pending' END,
                            ticket = CASE state WHEN 'submitted' THEN ticket END,
                            reason_code = NULL, reason = NULL, target_id = NULL WHERE key = ?1",
                     )
-                    .and_then(|mut s| s.execute(params![key, me, source_ref, *seq as i64]))
+                    .and_then(|mut s| s.execute(params![key, me, source_ref, *seq as i64, version]))
                     .map_err(|e| self.err(e))?;
             }
             out.push(claim);
