@@ -248,8 +248,8 @@ fn a_newer_export_moves_only_new_users_and_lists_changed_ones() {
     let dir = tempfile::tempdir().unwrap();
     let full = dir.path().join("full.csv");
     authferry_platforms::synthetic::write_clerk_csv(&full, 2100, 9).unwrap();
-    let text = std::fs::read_to_string(&full).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let content = std::fs::read_to_string(&full).unwrap();
+    let mut lines: Vec<String> = content.lines().map(str::to_owned).collect();
     let header = lines.remove(0);
     // The first export: the first 2000 users.
     std::fs::write(

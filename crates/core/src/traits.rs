@@ -15,6 +15,12 @@ pub trait Source: Send {
     /// The next record; `None` at the end. A record the source cannot read comes back as an
     /// error naming the record and field; the engine fails that record and asks for the next.
     fn next_user(&mut self) -> Option<Result<User, RecordError>>;
+    /// Whose ids the records carry (`clerk` for every Clerk source, an export or the API), so
+    /// that a journal is shared by every source of the same ids — a newer export, the live
+    /// platform after its export — and refused to another. `None`: the spec's scheme.
+    fn id_space(&self) -> Option<&'static str> {
+        None
+    }
     /// Bytes read so far out of the total, when the source is a file (for the ETA).
     fn progress(&self) -> Option<ByteProgress> {
         None

@@ -82,7 +82,12 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     let source = source_spec.open().map_err(spec_error)?;
     let mut sink = sink_spec.open().map_err(spec_error)?;
     let mut journal = match &plan.journal {
-        Some(path) => Journal::open(path, &redact_spec(&plan.from), &redact_spec(&plan.to))?,
+        Some(path) => Journal::open_with_ids(
+            path,
+            source.id_space(),
+            &redact_spec(&plan.from),
+            &redact_spec(&plan.to),
+        )?,
         None => Journal::temporary()?,
     };
     let failures: Option<Box<dyn Write + Send>> = match &plan.failures {

@@ -364,6 +364,17 @@ impl Journal {
         source: &str,
         target: &str,
     ) -> Result<Journal, JournalError> {
+        Self::open_with_ids(location, None, source, target)
+    }
+
+    /// [`Journal::open`] for a source whose records carry the ids of `ids` (see
+    /// [`crate::Source::id_space`]); `None`: the source spelling's scheme.
+    pub fn open_with_ids(
+        location: impl AsRef<OsStr>,
+        ids: Option<&str>,
+        source: &str,
+        target: &str,
+    ) -> Result<Journal, JournalError> {
         let store: Box<dyn JournalStore> = match JournalLocation::parse(location.as_ref()) {
             JournalLocation::Sqlite(path) => Box::new(SqliteStore::open(&path, true)?),
             JournalLocation::Postgres(url) => Box::new(PgStore::open(&url, true)?),
@@ -374,7 +385,7 @@ impl Journal {
             source_ref: 0,
             temporary: None,
         };
-        j.bind(source, target)?;
+        j.bind(ids, source, target)?;
         Ok(j)
     }
 
@@ -395,7 +406,7 @@ impl Journal {
             source_ref: 0,
             temporary: Some(path),
         };
-        j.bind("plan", "plan")?;
+        j.bind(None, "plan", "plan")?;
         Ok(j)
     }
 
@@ -431,9 +442,13 @@ impl Journal {
         Ok(j)
     }
 
-    fn bind(&mut self, source: &str, target: &str) -> Result<(), JournalError> {
+    fn bind(&mut self, ids: Option<&str>, source: &str, target: &str) -> Result<(), JournalError> {
         for (key, value, what) in [
-            ("source_kind", source_kind(source), "source"),
+            (
+                "source_ids",
+                ids.unwrap_or(source_kind(source)),
+                "source ids",
+            ),
             ("target", target, "target"),
         ] {
             let stored = self.store.meta_or_insert(key, value)?;

@@ -239,3 +239,15 @@ fn tickets_survive_a_stop_on_both_stores() {
         crate::conformance::check_settling_engine(p);
     }
 }
+
+/// Sources of the same ids share a journal (the live platform after its export); another
+/// platform's are refused.
+#[test]
+fn sources_of_the_same_ids_share_a_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("j.sqlite");
+    drop(Journal::open_with_ids(&p, Some("clerk"), "clerk-csv:export.csv", "t").unwrap());
+    drop(Journal::open_with_ids(&p, Some("clerk"), "clerk-api", "t").unwrap());
+    let e = Journal::open(&p, "ndjson:x.ndjson", "t").unwrap_err();
+    assert!(e.to_string().contains("journal has `clerk`"), "{e}");
+}

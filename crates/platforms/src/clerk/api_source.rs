@@ -90,6 +90,9 @@ impl ClerkApiSource {
 }
 
 impl Source for ClerkApiSource {
+    fn id_space(&self) -> Option<&'static str> {
+        Some("clerk")
+    }
     fn describe(&self) -> String {
         match &self.digests_path {
             Some(p) => format!(

@@ -300,6 +300,9 @@ fn skip_preamble<R: BufRead>(reader: &mut R) -> io::Result<()> {
 }
 
 impl Source for ClerkCsvSource {
+    fn id_space(&self) -> Option<&'static str> {
+        Some("clerk")
+    }
     fn describe(&self) -> String {
         format!(
             "clerk-csv:{} ({} layout)",

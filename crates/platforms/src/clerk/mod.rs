@@ -177,6 +177,9 @@ impl JsonObjectSource {
 }
 
 impl Source for JsonObjectSource {
+    fn id_space(&self) -> Option<&'static str> {
+        Some("clerk")
+    }
     fn describe(&self) -> String {
         self.description.clone()
     }
