@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod engine;
 pub mod io;
 pub mod journal;
+pub mod lookup;
 pub mod model;
 pub mod outcome;
 pub mod report;

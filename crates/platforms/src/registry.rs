@@ -7,6 +7,7 @@
 //! the CLI.
 
 use crate::{SpecError, redact_spec};
+use authferry_core::lookup::{IndexedExport, Lookup};
 use authferry_core::{Sink, Source};
 use authferry_hash::PasswordTarget;
 use std::any::Any;
@@ -195,6 +196,19 @@ impl EnvVar {
 /// A parsed `--from`: checked, not yet opened.
 pub trait SourcePlan: Any + fmt::Debug + Send + Sync {
     fn open(&self) -> Result<Box<dyn Source>, SpecError>;
+    /// The source as a lookup by identity (the trickle server's question). By default the
+    /// source is read once into a private index; a live platform answers from its API or
+    /// database instead.
+    fn open_lookup(&self) -> Result<Box<dyn Lookup>, SpecError> {
+        let source = self.open()?;
+        let describe = source.describe();
+        IndexedExport::build(source)
+            .map(|i| Box::new(i) as Box<dyn Lookup>)
+            .map_err(|e| SpecError::Open {
+                spec: describe,
+                message: e.to_string(),
+            })
+    }
     /// Why this source cannot feed `target` (a Clerk instance into itself), as a usage error.
     fn refuse(&self, _target: &dyn SinkPlan) -> Option<String> {
         None

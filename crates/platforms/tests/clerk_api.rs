@@ -560,3 +560,105 @@ fn create_user_schema_matches_the_spec() {
     assert_eq!(embedded["additionalProperties"], false);
     assert!(embedded["properties"].get("password_digest").is_some());
 }
+
+/// `clerk-api` as a lookup (the trickle server's question): users found by email, phone,
+/// username and id through `GET /v1/users`, with the dashboard CSV's digests joined.
+#[test]
+fn clerk_api_lookup_finds_users_by_identity() {
+    use authferry_core::lookup::Identifier;
+    let dir = tempfile::tempdir().unwrap();
+    let preload: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({
+                "id": format!("user_l{i}"),
+                "object": "user",
+                "username": format!("lin{i}"),
+                "email_addresses": [{
+                    "id": format!("idn_{i}"), "object": "email_address",
+                    "email_address": format!("lin{i}@example.com"),
+                    "verification": {"status": "verified", "strategy": "admin"}, "linked_to": []
+                }],
+                "primary_email_address_id": format!("idn_{i}"),
+                "phone_numbers": [{
+                    "id": format!("idp_{i}"), "object": "phone_number",
+                    "phone_number": format!("+1555010000{i}"),
+                    "verification": {"status": "verified", "strategy": "admin"}, "linked_to": []
+                }],
+                "primary_phone_number_id": format!("idp_{i}"),
+                "created_at": 1_500_000_000_000i64 + i as i64,
+            })
+        })
+        .collect();
+    let csv_path = dir.path().join("export.csv");
+    std::fs::write(
+        &csv_path,
+        "id,first_name,last_name,username,primary_email_address,primary_phone_number,verified_email_addresses,unverified_email_addresses,verified_phone_numbers,unverified_phone_numbers,totp_secret,password_digest,password_hasher\n\
+         user_l1,Lin,,lin1,lin1@example.com,,lin1@example.com,,,,,$2b$10$w6CdUAvRvqa1CsZN3pyl5uLE71UeeIwlSZ4oLHPOePJOvD7Bgh1z.,bcrypt\n",
+    )
+    .unwrap();
+    let Some(fc) = FakeClerk::start_with_users(&preload, &["--limit", "1000", "--window", "1"])
+    else {
+        return;
+    };
+    let api = ClerkApi::new(&settings(&fc, "500/1s")).unwrap();
+    let mut lookup =
+        authferry_platforms::clerk::ClerkApiLookup::open(api, Some(&csv_path)).unwrap();
+    use authferry_core::lookup::Lookup;
+    let ids =
+        |found: Vec<User>| -> Vec<String> { found.into_iter().map(|u| u.source_id).collect() };
+    let by_email = lookup
+        .find(&Identifier::Email("lin1@example.com".into()))
+        .unwrap();
+    assert_eq!(
+        by_email[0].password.as_ref().unwrap().hasher.as_deref(),
+        Some("bcrypt"),
+        "the digest comes from the CSV"
+    );
+    assert_eq!(ids(by_email), ["user_l1"]);
+    assert_eq!(
+        ids(lookup.find(&Identifier::Username("lin2".into())).unwrap()),
+        ["user_l2"]
+    );
+    assert_eq!(
+        ids(lookup
+            .find(&Identifier::Phone("+15550100000".into()))
+            .unwrap()),
+        ["user_l0"]
+    );
+    assert_eq!(
+        ids(lookup.find(&Identifier::Id("user_l0".into())).unwrap()),
+        ["user_l0"]
+    );
+    assert!(
+        lookup
+            .find(&Identifier::Email("nobody@example.com".into()))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(fc.stat(&["spec_violations"]), 0);
+}
+
+/// Any export as a lookup, through the registry: the bundled sample indexed once.
+#[test]
+fn an_export_is_a_lookup_through_the_registry() {
+    use authferry_core::lookup::Identifier;
+    let sample = authferry_testkit::fake_clerk::repo_root().join("samples/clerk-export.csv");
+    let plan = authferry_platforms::registry::parse_source(
+        &format!("clerk-csv:{}", sample.display()),
+        &Default::default(),
+    )
+    .unwrap();
+    let mut lookup = plan.open_lookup().unwrap();
+    let found = lookup
+        .find(&Identifier::Email("Amara.Okafor@Example.com".into()))
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].source_id, "user_2RcQ3JyQU9BhcD5vivTpjxJSxLT");
+    assert!(found[0].password.is_some());
+    assert!(
+        lookup
+            .find(&Identifier::Id("user_nobody".into()))
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -17,6 +17,7 @@
 use super::api::{ApiError, ClerkApi};
 use super::api_json::user_from_api_object;
 use super::csv::ClerkCsvSource;
+use authferry_core::lookup::{Identifier, Lookup, LookupError};
 use authferry_core::{PasswordCredential, RecordError, Secret, Source, User};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -130,6 +131,58 @@ impl Source for ClerkApiSource {
             return Some(Err(e));
         }
         Some(Ok(user))
+    }
+}
+
+/// Clerk users by identity, live: `GET /v1/users?email_address=…` (or `phone_number`,
+/// `username`, `user_id`) under the run's rate limiter, with the dashboard CSV's digests when
+/// `--with-digests` names it — what the trickle server asks at each sign-in.
+pub struct ClerkApiLookup {
+    api: ClerkApi,
+    digests: Option<DigestIndex>,
+}
+
+impl ClerkApiLookup {
+    pub fn open(api: ClerkApi, digests: Option<&Path>) -> Result<Self, String> {
+        let digests = digests
+            .map(|p| {
+                DigestIndex::build(p).map_err(|e| format!("--with-digests {}: {e}", p.display()))
+            })
+            .transpose()?;
+        Ok(ClerkApiLookup { api, digests })
+    }
+}
+
+impl Lookup for ClerkApiLookup {
+    fn describe(&self) -> String {
+        format!("Clerk Backend API at {}", self.api.base_url())
+    }
+
+    fn find(&mut self, identifier: &Identifier) -> Result<Vec<User>, LookupError> {
+        let (param, value) = match identifier {
+            Identifier::Id(v) => ("user_id", v),
+            Identifier::Email(v) => ("email_address", v),
+            Identifier::Phone(v) => ("phone_number", v),
+            Identifier::Username(v) => ("username", v),
+        };
+        let found = self
+            .api
+            .users_where(param, &[value.as_str()])
+            .map_err(|e| LookupError::Source(e.to_string()))?;
+        found
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut user = user_from_api_object(i as u64 + 1, v)
+                    .map_err(|e| LookupError::Source(e.to_string()))?;
+                if let Some(index) = &self.digests {
+                    index
+                        .fill(&mut user)
+                        .map_err(|e| LookupError::Source(e.to_string()))?;
+                }
+                Ok(user)
+            })
+            .collect()
     }
 }
 

@@ -28,7 +28,7 @@ pub use api::{
     ApiError, ClerkApi, ClerkError, ClerkSettings, DEFAULT_API_URL, LIVE_BUDGET, TEST_BUDGET,
 };
 pub use api_json::ClerkApiJsonSource;
-pub use api_source::ClerkApiSource;
+pub use api_source::{ClerkApiLookup, ClerkApiSource};
 pub use csv::{ClerkCsvLayout, ClerkCsvSource};
 pub use platform::{
     API_URL, PLATFORM, SECRET_KEY, SOURCE_API_URL, SOURCE_SECRET_KEY, WITH_DIGESTS,

@@ -142,6 +142,13 @@ impl SourcePlan for ApiSourcePlan {
             .map_err(|e| SpecError::open("clerk-api", e))
     }
 
+    fn open_lookup(&self) -> Result<Box<dyn authferry_core::lookup::Lookup>, SpecError> {
+        let api = ClerkApi::new(&self.settings).map_err(|e| SpecError::open("clerk-api", e))?;
+        super::ClerkApiLookup::open(api, self.digests.as_deref())
+            .map(|s| Box::new(s) as Box<dyn authferry_core::lookup::Lookup>)
+            .map_err(|e| SpecError::open("clerk-api", e))
+    }
+
     fn refuse(&self, target: &dyn SinkPlan) -> Option<String> {
         let target: &dyn Any = target;
         let target = target.downcast_ref::<TargetPlan>()?;
