@@ -59,10 +59,16 @@ pub struct BenchArgs {
     /// An empty target (a new SQLite path, or a fresh PostgreSQL database).
     #[arg(long, value_name = "TARGET")]
     pub to: String,
+    /// Seed of the generated export (the same seed gives the same users).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Users per batch.
     #[arg(long, default_value_t = 2000)]
     pub batch_size: u32,
+    /// The journal: a fresh SQLite file in a temporary directory by default, or a PostgreSQL
+    /// URL (give a database of its own: its journal schema is dropped first).
+    #[arg(long, value_name = "PATH|URL")]
+    pub journal: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

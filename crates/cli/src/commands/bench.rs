@@ -38,12 +38,24 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         );
     let source = open_source(&from)?;
     let mut sink = open_sink(&a.to, &settings)?;
-    let mut journal = Journal::open(&journal_path, &from, &a.to)?;
+    let mut journal = match &a.journal {
+        Some(url) if url.starts_with("postgres") => {
+            // A fresh journal each time: the default schema is dropped first.
+            let mut client = authferry_pg::connect(url).map_err(anyhow::Error::msg)?;
+            client
+                .batch_execute("DROP SCHEMA IF EXISTS authferry_journal CASCADE")
+                .map_err(|e| anyhow::Error::msg(authferry_pg::describe_error(e)))?;
+            Journal::open(url, &from, &a.to)?
+        }
+        Some(path) => Journal::open(path, &from, &a.to)?,
+        None => Journal::open(&journal_path, &from, &a.to)?,
+    };
     let opts = RunOptions {
         mode: Mode::Migrate,
         batch_size: a.batch_size as usize,
         ..Default::default()
     };
+    let journal_location = journal.location();
     let t1 = Instant::now();
     let summary = authferry_core::run(source, sink.as_mut(), &mut journal, opts, &mut Quiet)?;
     let seconds = t1.elapsed().as_secs_f64();
@@ -53,6 +65,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let line = serde_json::json!({
         "users": a.users,
         "target": authferry_platforms::redact_spec(&a.to),
+        "journal": journal_location,
         "seconds": (seconds * 100.0).round() / 100.0,
         "users_per_second": (a.users as f64 / seconds).round(),
         "peak_rss_mb": peak_rss_bytes().map(|b| (b as f64 / 1048576.0 * 10.0).round() / 10.0),
