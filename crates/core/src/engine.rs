@@ -443,9 +443,9 @@ pub fn run(
                 rec.flush_into(&mut batch)?;
                 // Every record with an id is claimed by it before anything else: one that an
                 // earlier run moved, or a live run holds, is not touched.
-                let versions: Vec<Option<String>> = items
-                    .iter()
-                    .map(|(_, item)| item.as_ref().ok().map(record_version))
+                let versions: Vec<Option<i64>> = items
+                    .iter_mut()
+                    .map(|(_, item)| item.as_mut().ok().map(record_version))
                     .collect();
                 let keyed: Vec<ClaimRecord<'_>> = items
                     .iter()
@@ -454,7 +454,7 @@ pub fn run(
                         record_key(item).map(|key| ClaimRecord {
                             seq: *seq,
                             key,
-                            version: version.as_deref(),
+                            version: *version,
                         })
                     })
                     .collect();
@@ -482,8 +482,8 @@ pub fn run(
                         } => {
                             rec.summary.counts.add(State::AlreadyPresent);
                             // A delta: the user was moved, and has changed in the source since.
-                            if let (Some(before), Some(now)) = (before, &version)
-                                && before != *now
+                            if let (Some(before), Some(now)) = (before, version)
+                                && before != now
                             {
                                 let id = record_key(&item).unwrap_or_default();
                                 rec.summary.changed.count += 1;
@@ -779,27 +779,34 @@ enum Step {
     Admitted(usize),
 }
 
-/// What a record is, for noticing later that it changed: its `updated_at` where the source
-/// has one, else a fingerprint of its fields. Two-factor secrets and backup codes are left out
+/// What a record is, for noticing later that it changed: its `updated_at` (milliseconds) where
+/// the source has one, else a 64-bit fingerprint of its fields. Two-factor secrets and backup codes are left out
 /// of the fingerprint (a short code could be found again from it); the password digest, a
 /// salted hash already, is in.
-fn record_version(user: &User) -> String {
+fn record_version(user: &mut User) -> i64 {
     if let Some(t) = user.updated_at {
-        return format!("updated_at:{}", t.0);
+        return t.0;
     }
     use sha2::Digest;
-    let clean = User {
-        totp_secret: None,
-        backup_codes: Vec::new(),
-        ..user.clone()
-    };
-    let bytes = serde_json::to_vec(&clean).unwrap_or_default();
-    let digest = sha2::Sha256::digest(&bytes);
-    format!("fingerprint:{}", hex_prefix(&digest[..12]))
-}
-
-fn hex_prefix(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    /// Feeds what serde writes straight into the hash (no copy of the record).
+    struct Hashing(sha2::Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let totp = user.totp_secret.take();
+    let codes = std::mem::take(&mut user.backup_codes);
+    let mut h = Hashing(sha2::Sha256::new());
+    let _ = serde_json::to_writer(&mut h, &*user);
+    user.totp_secret = totp;
+    user.backup_codes = codes;
+    let digest = h.0.finalize();
+    i64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
 /// The id a record is journaled by: its source id, when it has one.

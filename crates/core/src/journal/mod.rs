@@ -100,7 +100,7 @@ pub enum Claim {
     /// then (see [`ClaimRecord::version`]).
     Done {
         target_id: Option<String>,
-        version: Option<String>,
+        version: Option<i64>,
     },
     /// A run that is still alive holds it (or settled it while this run was going).
     Elsewhere,
@@ -140,7 +140,7 @@ pub struct ClaimRecord<'a> {
     pub key: &'a str,
     /// What the record was when this run read it (its `updated_at`, or a fingerprint): kept
     /// with the row, so that a later run can tell a user that changed since it was moved.
-    pub version: Option<&'a str>,
+    pub version: Option<i64>,
 }
 
 /// One record's wish for its identifier keys.
@@ -174,7 +174,7 @@ pub struct Row {
     pub owner: i64,
     pub target_id: Option<String>,
     pub ticket: Option<String>,
-    pub version: Option<String>,
+    pub version: Option<i64>,
 }
 
 /// The storage behind a [`Journal`]: one implementation per database.
@@ -249,7 +249,7 @@ pub(crate) fn decide(
     if is_done(&row.state) {
         return Claim::Done {
             target_id: row.target_id.clone(),
-            version: row.version.clone(),
+            version: row.version,
         };
     }
     if row.owner == me {

@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS records (
     reason TEXT,
     target_id TEXT,
     ticket TEXT,
-    version TEXT
+    version BIGINT
 );
 CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
 CREATE TABLE IF NOT EXISTS identifiers (key BIGINT PRIMARY KEY, holder TEXT NOT NULL);
@@ -392,13 +392,13 @@ impl StoreTx for PgTx<'_> {
         order.sort_by(|a, b| records[*a].key.cmp(records[*b].key));
         let keys: Vec<&str> = order.iter().map(|i| records[*i].key).collect();
         let seqs: Vec<i64> = order.iter().map(|i| records[*i].seq as i64).collect();
-        let versions: Vec<Option<&str>> = order.iter().map(|i| records[*i].version).collect();
+        let versions: Vec<Option<i64>> = order.iter().map(|i| records[*i].version).collect();
         let src = source_ref as i32;
         let fresh: HashSet<String> = self
             .tx
             .query(
                 "INSERT INTO records (key, source_ref, seq, state, owner, version)
-                 SELECT k, $3, s, 'pending', $4, v FROM unnest($1::text[], $2::int8[], $5::text[]) AS t(k, s, v)
+                 SELECT k, $3, s, 'pending', $4, v FROM unnest($1::text[], $2::int8[], $5::int8[]) AS t(k, s, v)
                  ON CONFLICT (key) DO NOTHING RETURNING key",
                 &[&keys, &seqs, &src, &(me as i32), &versions],
             )
@@ -421,7 +421,7 @@ impl StoreTx for PgTx<'_> {
         // A key twice in this batch (the same id twice in the source): the first position
         // keeps it, the later ones are duplicates of it.
         let mut first_here: HashMap<&str, u64> = HashMap::new();
-        let mut take: Vec<(usize, String, i64, i32, Option<&str>)> = Vec::new();
+        let mut take: Vec<(usize, String, i64, i32, Option<i64>)> = Vec::new();
         for (i, r) in records.iter().enumerate() {
             let (seq, key) = (&r.seq, &r.key);
             if let Some(first) = first_here.get(*key) {
@@ -451,13 +451,13 @@ impl StoreTx for PgTx<'_> {
             let tk: Vec<&str> = take.iter().map(|t| t.1.as_str()).collect();
             let ts: Vec<i64> = take.iter().map(|t| t.2).collect();
             let to: Vec<i32> = take.iter().map(|t| t.3).collect();
-            let tv: Vec<Option<&str>> = take.iter().map(|t| t.4).collect();
+            let tv: Vec<Option<i64>> = take.iter().map(|t| t.4).collect();
             let taken: HashSet<String> = self
                 .tx
                 .query(
                     "WITH want AS (
                         SELECT r.key, t.s, t.v FROM records r
-                        JOIN unnest($1::text[], $2::int8[], $3::int4[], $6::text[]) AS t(k, s, o, v)
+                        JOIN unnest($1::text[], $2::int8[], $3::int4[], $6::int8[]) AS t(k, s, o, v)
                           ON r.key = t.k AND r.owner = t.o
                         WHERE r.state NOT IN ('migrated', 'already_present')
                         ORDER BY r.key

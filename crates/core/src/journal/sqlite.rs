@@ -4,7 +4,7 @@
 
 use super::{
     Claim, ClaimRecord, Collision, IdentifierClaim, JournalError, JournalRecord, JournalStore,
-    OutcomeRow, Row, StoreTx, assign_identifiers, decide, journal_record,
+    OutcomeRow, Row, StoreTx, decide, journal_record,
 };
 use crate::io::{precreate_private, restrict_permissions};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 CREATE TABLE IF NOT EXISTS sources (id INTEGER PRIMARY KEY, spelling TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, started_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
-    key TEXT PRIMARY KEY,
+    n INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
     source_ref INTEGER NOT NULL,
     seq INTEGER NOT NULL,
     state TEXT NOT NULL,
@@ -29,16 +30,21 @@ CREATE TABLE IF NOT EXISTS records (
     reason TEXT,
     target_id TEXT,
     ticket TEXT,
-    version TEXT
-) WITHOUT ROWID;
+    version INTEGER
+);
 CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
-CREATE TABLE IF NOT EXISTS identifiers (key INTEGER PRIMARY KEY, holder TEXT NOT NULL);
+-- holder: the records row (its number, not its id: the table stays small, so a batch's random
+-- keys dirty fewer pages).
+CREATE TABLE IF NOT EXISTS identifiers (key INTEGER PRIMARY KEY, holder INTEGER NOT NULL);
 ";
 
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     run: i64,
+    /// Row numbers of the records this run holds and has not settled: their outcomes update
+    /// rows appended moments ago (hot pages) instead of searching the key index again.
+    held: HashMap<String, i64>,
     /// Held for the life of the run: the lock file, whose exclusive lock is the run's claim.
     _lock: Option<File>,
 }
@@ -111,13 +117,14 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(sqlite_err(path))?;
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=20000;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=20000;",
         )
         .map_err(sqlite_err(path))?;
         let mut store = SqliteStore {
             conn,
             path: path.to_path_buf(),
             run: 0,
+            held: HashMap::new(),
             _lock: lock,
         };
         store.create_schema()?;
@@ -153,6 +160,7 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             run: 1,
+            held: HashMap::new(),
             _lock: None,
         };
         store.create_schema()?;
@@ -275,6 +283,7 @@ impl JournalStore for SqliteStore {
             tx,
             path,
             run: self.run,
+            held: &mut self.held,
         }))
     }
 
@@ -306,6 +315,7 @@ struct SqliteTx<'a> {
     tx: rusqlite::Transaction<'a>,
     path: PathBuf,
     run: i64,
+    held: &'a mut HashMap<String, i64>,
 }
 
 impl SqliteTx<'_> {
@@ -337,17 +347,19 @@ impl StoreTx for SqliteTx<'_> {
                 .and_then(|mut s| s.execute(params![key, source_ref, *seq as i64, me, version]))
                 .map_err(|e| self.err(e))?;
             if inserted == 1 {
+                self.held
+                    .insert(key.to_string(), self.tx.last_insert_rowid());
                 out.push(Claim::Fresh);
                 continue;
             }
             let row = self
                 .tx
                 .prepare_cached(
-                    "SELECT source_ref, seq, state, owner, target_id, ticket, version FROM records WHERE key = ?1",
+                    "SELECT source_ref, seq, state, owner, target_id, ticket, version, n FROM records WHERE key = ?1",
                 )
                 .and_then(|mut s| {
                     s.query_row([key], |r| {
-                        Ok(Row {
+                        Ok((r.get::<_, i64>(7)?, Row {
                             key: key.to_string(),
                             source_ref: r.get(0)?,
                             seq: r.get::<_, i64>(1)? as u64,
@@ -356,10 +368,11 @@ impl StoreTx for SqliteTx<'_> {
                             target_id: r.get(4)?,
                             ticket: r.get(5)?,
                             version: r.get(6)?,
-                        })
+                        }))
                     })
                 })
                 .map_err(|e| self.err(e))?;
+            let (n, row) = row;
             // The file lock means no other run is alive.
             let claim = decide(&row, me, source_ref, *seq, &|_| false);
             if claim.held() {
@@ -372,6 +385,7 @@ impl StoreTx for SqliteTx<'_> {
                     )
                     .and_then(|mut s| s.execute(params![key, me, source_ref, *seq as i64, version]))
                     .map_err(|e| self.err(e))?;
+                self.held.insert(key.to_string(), n);
             }
             out.push(claim);
         }
@@ -382,47 +396,101 @@ impl StoreTx for SqliteTx<'_> {
         &mut self,
         wants: &[IdentifierClaim<'_>],
     ) -> Result<Vec<Option<Collision>>, JournalError> {
-        let mut existing = HashMap::new();
+        // One writer (the file lock): each record in turn, the common case (a new identifier)
+        // one statement per key; a collision pays for a look-up and gives back the record's
+        // fresh claims. Same answers as `assign_identifiers`.
+        let mut collisions = Vec::with_capacity(wants.len());
         for want in wants {
-            for key in want.keys {
-                let holder: Option<String> = self
+            let me = match self.held.get(want.source_id) {
+                Some(n) => *n,
+                None => self
+                    .tx
+                    .prepare_cached("SELECT n FROM records WHERE key = ?1")
+                    .and_then(|mut s| s.query_row([want.source_id], |r| r.get(0)))
+                    .map_err(|e| self.err(e))?,
+            };
+            let mut fresh = Vec::with_capacity(want.keys.len());
+            let mut collision = None;
+            for (i, key) in want.keys.iter().enumerate() {
+                let inserted = self
+                    .tx
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO identifiers (key, holder) VALUES (?1, ?2)",
+                    )
+                    .and_then(|mut s| s.execute(params![key, me]))
+                    .map_err(|e| self.err(e))?;
+                if inserted == 1 {
+                    fresh.push(*key);
+                    continue;
+                }
+                let holder: i64 = self
                     .tx
                     .prepare_cached("SELECT holder FROM identifiers WHERE key = ?1")
-                    .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+                    .and_then(|mut s| s.query_row([key], |r| r.get(0)))
                     .map_err(|e| self.err(e))?;
-                if let Some(h) = holder {
-                    existing.insert(*key, h);
+                if holder != me {
+                    collision = Some((holder, i));
+                    break;
                 }
             }
+            if collision.is_some() {
+                for key in fresh {
+                    self.tx
+                        .prepare_cached("DELETE FROM identifiers WHERE key = ?1")
+                        .and_then(|mut s| s.execute([key]))
+                        .map_err(|e| self.err(e))?;
+                }
+            }
+            collisions.push(match collision {
+                None => None,
+                Some((holder, index)) => {
+                    let (key, seq): (String, i64) = self
+                        .tx
+                        .prepare_cached("SELECT key, seq FROM records WHERE n = ?1")
+                        .and_then(|mut s| s.query_row([holder], |r| Ok((r.get(0)?, r.get(1)?))))
+                        .map_err(|e| self.err(e))?;
+                    Some(Collision {
+                        holder_seq: seq as u64,
+                        holder_id: (!super::is_positional(&key)).then_some(key),
+                        index,
+                    })
+                }
+            });
         }
-        let (collisions, fresh) = assign_identifiers(wants, &existing);
-        for (key, w) in fresh {
-            self.tx
-                .prepare_cached("INSERT INTO identifiers (key, holder) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![key, wants[w].source_id]))
-                .map_err(|e| self.err(e))?;
-        }
-        collisions
-            .into_iter()
-            .map(|c| {
-                let Some((holder, index)) = c else {
-                    return Ok(None);
-                };
-                let seq: Option<i64> = self
-                    .tx
-                    .prepare_cached("SELECT seq FROM records WHERE key = ?1")
-                    .and_then(|mut s| s.query_row([&holder], |r| r.get(0)).optional())
-                    .map_err(|e| self.err(e))?;
-                Ok(Some(Collision {
-                    holder_seq: seq.unwrap_or(0) as u64,
-                    holder_id: Some(holder),
-                    index,
-                }))
-            })
-            .collect()
+        Ok(collisions)
     }
 
     fn outcome(&mut self, source_ref: i64, row: OutcomeRow) -> Result<(), JournalError> {
+        if let Some(n) = self.held.get(&row.key).copied() {
+            if row.state != "submitted" {
+                self.held.remove(&row.key);
+            }
+            let updated = self
+                .tx
+                .prepare_cached(
+                    "UPDATE records SET source_ref = ?2, seq = ?3, state = ?4, owner = ?5,
+                       reason_code = ?6, reason = ?7, target_id = ?8, ticket = ?9
+                     WHERE n = ?1 AND key = ?10",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        n,
+                        source_ref,
+                        row.seq as i64,
+                        row.state,
+                        self.run,
+                        row.reason.as_ref().map(|r| r.code.as_str()),
+                        row.reason.as_ref().map(|r| r.message.as_str()),
+                        row.target_id,
+                        row.ticket,
+                        row.key
+                    ])
+                })
+                .map_err(|e| self.err(e))?;
+            if updated == 1 {
+                return Ok(());
+            }
+        }
         self.tx
             .prepare_cached(
                 "INSERT INTO records (key, source_ref, seq, state, owner, reason_code, reason, target_id, ticket)

@@ -101,6 +101,7 @@ fn claims_detect_duplicates_but_not_self() {
             "a duplicate record claims nothing"
         );
         // In one call, in order: the second of two records sharing a new key collides.
+        b.claim_records(&[(5, "e"), (6, "f")]).unwrap();
         let got = b
             .claim_identifiers(&[
                 IdentifierClaim {
