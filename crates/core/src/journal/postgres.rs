@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS records (
     target_id TEXT,
     ticket TEXT,
     version BIGINT
-);
+) WITH (fillfactor = 70); -- room on each page: a record's outcome updates its claimed row in place (HOT)
 CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
 CREATE TABLE IF NOT EXISTS identifiers (key BIGINT PRIMARY KEY, holder TEXT NOT NULL);
 ";
@@ -488,69 +488,86 @@ impl StoreTx for PgTx<'_> {
         &mut self,
         wants: &[IdentifierClaim<'_>],
     ) -> Result<Vec<Option<Collision>>, JournalError> {
-        let all: Vec<i64> = wants.iter().flat_map(|w| w.keys.iter().copied()).collect();
-        let existing: HashMap<i64, String> = self
-            .tx
-            .query(
-                "SELECT key, holder FROM identifiers WHERE key = ANY($1)",
-                &[&all],
-            )
-            .map_err(self.err())?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-        let (mut collisions, mut fresh) = assign_identifiers(wants, &existing);
-        fresh.sort_by_key(|(k, _)| *k);
-        let fk: Vec<i64> = fresh.iter().map(|(k, _)| *k).collect();
-        let fh: Vec<&str> = fresh.iter().map(|(_, w)| wants[*w].source_id).collect();
-        let stored: HashSet<i64> = self
+        // Optimistic, one statement in the common case: every key, for the earliest record
+        // that wants it, inserted in key order (a lock order every run shares).
+        let mut first: HashMap<i64, usize> = HashMap::new();
+        for (w, want) in wants.iter().enumerate() {
+            for k in want.keys {
+                first.entry(*k).or_insert(w);
+            }
+        }
+        let mut pairs: Vec<(i64, usize)> = first.iter().map(|(k, w)| (*k, *w)).collect();
+        pairs.sort_by_key(|(k, _)| *k);
+        let pk: Vec<i64> = pairs.iter().map(|(k, _)| *k).collect();
+        let ph: Vec<&str> = pairs.iter().map(|(_, w)| wants[*w].source_id).collect();
+        let inserted: HashSet<i64> = self
             .tx
             .query(
                 "INSERT INTO identifiers (key, holder) SELECT * FROM unnest($1::int8[], $2::text[])
                  ON CONFLICT (key) DO NOTHING RETURNING key",
-                &[&fk, &fh],
+                &[&pk, &ph],
             )
             .map_err(self.err())?
             .iter()
             .map(|r| r.get(0))
             .collect();
-        // A key another run stored between the read and the insert: its record collides and
-        // gives back the keys it did get.
-        let lost: Vec<(i64, usize)> = fresh
+        let shared_in_batch = wants
+            .iter()
+            .enumerate()
+            .any(|(w, want)| want.keys.iter().any(|k| first.get(k) != Some(&w)));
+        if inserted.len() == pairs.len() && !shared_in_batch {
+            return Ok(vec![None; wants.len()]);
+        }
+        // Some key was taken (before, or by another run meanwhile) or wanted twice: the
+        // records are decided in order against the holders stored, and the keys inserted above
+        // are given to the records that keep them.
+        let taken: Vec<i64> = pk
             .iter()
             .copied()
-            .filter(|(k, _)| !stored.contains(k))
+            .filter(|k| !inserted.contains(k))
             .collect();
-        if !lost.is_empty() {
-            let lk: Vec<i64> = lost.iter().map(|(k, _)| *k).collect();
-            let holders: HashMap<i64, String> = self
-                .tx
+        let existing: HashMap<i64, String> = if taken.is_empty() {
+            HashMap::new()
+        } else {
+            self.tx
                 .query(
                     "SELECT key, holder FROM identifiers WHERE key = ANY($1)",
-                    &[&lk],
+                    &[&taken],
                 )
                 .map_err(self.err())?
                 .iter()
                 .map(|r| (r.get(0), r.get(1)))
-                .collect();
-            for (k, w) in lost {
-                if collisions[w].is_none() {
-                    let index = wants[w].keys.iter().position(|x| *x == k).unwrap_or(0);
-                    let holder = holders.get(&k).cloned().unwrap_or_default();
-                    collisions[w] = Some((holder, index));
-                    let give_back: Vec<i64> = fresh
-                        .iter()
-                        .filter(|(x, v)| *v == w && stored.contains(x))
-                        .map(|(x, _)| *x)
-                        .collect();
-                    self.tx
-                        .execute(
-                            "DELETE FROM identifiers WHERE key = ANY($1) AND holder = $2",
-                            &[&give_back, &wants[w].source_id],
-                        )
-                        .map_err(pg_err(&self.location))?;
-                }
+                .collect()
+        };
+        let (collisions, fresh) = assign_identifiers(wants, &existing);
+        let kept: HashMap<i64, usize> = fresh.into_iter().collect();
+        let (mut moved_keys, mut moved_to, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, w) in &pairs {
+            if !inserted.contains(k) {
+                continue;
             }
+            match kept.get(k) {
+                Some(owner) if owner == w => {}
+                Some(owner) => {
+                    moved_keys.push(*k);
+                    moved_to.push(wants[*owner].source_id);
+                }
+                None => dropped.push(*k),
+            }
+        }
+        if !moved_keys.is_empty() {
+            self.tx
+                .execute(
+                    "UPDATE identifiers SET holder = u.h FROM unnest($1::int8[], $2::text[]) AS u(k, h)
+                     WHERE identifiers.key = u.k",
+                    &[&moved_keys, &moved_to],
+                )
+                .map_err(self.err())?;
+        }
+        if !dropped.is_empty() {
+            self.tx
+                .execute("DELETE FROM identifiers WHERE key = ANY($1)", &[&dropped])
+                .map_err(self.err())?;
         }
         let holders: Vec<&str> = collisions
             .iter()
