@@ -265,6 +265,21 @@ fn fingerprint(db: &TempPgDatabase, table: &str) -> (i64, String) {
     (row.get(0), row.get(1))
 }
 
+/// Every table of the two Better Auth databases holds the very same rows.
+fn assert_same_rows(reference_db: &TempPgDatabase, crashed_db: &TempPgDatabase) {
+    for table in TABLES {
+        let (a, b) = (
+            fingerprint(reference_db, table),
+            fingerprint(crashed_db, table),
+        );
+        assert_eq!(a.0, b.0, "{table}: row counts differ");
+        assert_eq!(
+            a.1, b.1,
+            "{table}: the resumed run's rows differ from the uninterrupted run's"
+        );
+    }
+}
+
 #[test]
 fn postgres_sigkill_resume_matches_uninterrupted_run() {
     let users = crash_users();
@@ -288,17 +303,7 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
         codes: dir.path().join("crashed-codes.ndjson"),
     };
     migrate_with_kills("PostgreSQL", users, 5, &reference, &crashed);
-    for table in TABLES {
-        let (a, b) = (
-            fingerprint(&reference_db, table),
-            fingerprint(&crashed_db, table),
-        );
-        assert_eq!(a.0, b.0, "{table}: row counts differ");
-        assert_eq!(
-            a.1, b.1,
-            "{table}: the resumed run's rows differ from the uninterrupted run's"
-        );
-    }
+    assert_same_rows(&reference_db, &crashed_db);
     assert_eq!(fingerprint(&reference_db, "user").0 as u64, users);
 }
 
@@ -328,17 +333,7 @@ fn postgres_journal_sigkill_20_times_resume_matches_uninterrupted_run() {
         codes: dir.path().join("crashed-codes.ndjson"),
     };
     migrate_with_kills("PostgreSQL journal", users, 20, &reference, &crashed);
-    for table in TABLES {
-        let (a, b) = (
-            fingerprint(&reference_db, table),
-            fingerprint(&crashed_db, table),
-        );
-        assert_eq!(a.0, b.0, "{table}: row counts differ");
-        assert_eq!(
-            a.1, b.1,
-            "{table}: the resumed run's rows differ from the uninterrupted run's"
-        );
-    }
+    assert_same_rows(&reference_db, &crashed_db);
     // Finished: a re-run writes nothing.
     let (summary, _) = crashed.complete();
     assert_eq!(summary["counts"]["already_present"], users, "{summary}");

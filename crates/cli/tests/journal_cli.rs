@@ -139,17 +139,14 @@ fn a_second_run_on_a_sqlite_journal_is_refused() {
         "ndjson:out.ndjson",
     )
     .unwrap();
-    let out = authferry(dir.path())
-        .args([
-            "migrate",
-            "--from",
-            "ndjson:in.ndjson",
-            "--to",
-            "ndjson:out.ndjson",
-        ])
-        .args(["--journal", "j.sqlite"])
-        .output()
-        .unwrap();
+    let migrate = || {
+        authferry(dir.path())
+            .args(["migrate", "--from", "ndjson:in.ndjson"])
+            .args(["--to", "ndjson:out.ndjson", "--journal", "j.sqlite"])
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains(&format!(
@@ -161,17 +158,7 @@ fn a_second_run_on_a_sqlite_journal_is_refused() {
     );
     assert!(!dir.path().join("out.ndjson").exists());
     drop(holder);
-    let out = authferry(dir.path())
-        .args([
-            "migrate",
-            "--from",
-            "ndjson:in.ndjson",
-            "--to",
-            "ndjson:out.ndjson",
-        ])
-        .args(["--journal", "j.sqlite"])
-        .output()
-        .unwrap();
+    let out = migrate();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }
 

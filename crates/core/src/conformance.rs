@@ -494,17 +494,21 @@ pub fn check_settling_engine(journal_location: &str) {
     };
     remote.state().outage = false;
 
+    // A run to the end on this journal.
+    let run_to_end = |what: &str| {
+        let mut journal = Journal::open(journal_location, "kit", "settling").expect("journal");
+        run(
+            source(),
+            &mut sink(),
+            &mut journal,
+            opts(),
+            &mut crate::engine::Quiet,
+        )
+        .unwrap_or_else(|e| panic!("settling: {what}: {e}"))
+    };
+
     // Run 2: nothing is sent again; every ticket settles.
-    let mut journal = Journal::open(journal_location, "kit", "settling").expect("journal");
-    let summary = run(
-        source(),
-        &mut sink(),
-        &mut journal,
-        opts(),
-        &mut crate::engine::Quiet,
-    )
-    .expect("settling: run 2");
-    drop(journal);
+    let summary = run_to_end("run 2");
     {
         let st = remote.state();
         assert_eq!(
@@ -524,15 +528,7 @@ pub fn check_settling_engine(journal_location: &str) {
     );
 
     // Run 3: all done, nothing sent.
-    let mut journal = Journal::open(journal_location, "kit", "settling").expect("journal");
-    let summary = run(
-        source(),
-        &mut sink(),
-        &mut journal,
-        opts(),
-        &mut crate::engine::Quiet,
-    )
-    .expect("settling: run 3");
+    let summary = run_to_end("run 3");
     assert_eq!(
         summary.counts.already_present, users,
         "settling: {:?}",

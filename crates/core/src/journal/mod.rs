@@ -271,12 +271,15 @@ pub(crate) fn decide(
     }
 }
 
+/// Per want: the holder (its source id) and the index of the first key another record holds.
+pub(crate) type Collisions = Vec<Option<(String, usize)>>;
+
 /// Assigns identifier keys to `wants` in order, given the holders already stored. Returns per
-/// want the colliding (holder key, index), and the fresh (key, want index) pairs to store.
+/// want its collision, and the fresh (key, want index) pairs to store.
 pub(crate) fn assign_identifiers(
     wants: &[IdentifierClaim<'_>],
     existing: &HashMap<i64, String>,
-) -> (Vec<Option<(String, usize)>>, Vec<(i64, usize)>) {
+) -> (Collisions, Vec<(i64, usize)>) {
     let mut holders: HashMap<i64, &str> = existing.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut collisions = Vec::with_capacity(wants.len());
     let mut fresh = Vec::new();

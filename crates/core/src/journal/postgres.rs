@@ -347,7 +347,7 @@ impl PgTx<'_> {
             .iter()
             .filter(|r| {
                 let (pid, host): (i32, String) = (r.get(1), r.get(2));
-                !(host == here && !process_exists(pid))
+                host != here || process_exists(pid)
             })
             .map(|r| r.get::<_, i64>(0))
             .collect())
