@@ -355,7 +355,8 @@ pub fn run(
     }
     let progress = source.progress();
     let batch_size = opts.batch_size.max(1);
-    let rx = spawn_reader(source, batch_size * 2);
+    // The reader stays a little ahead; a deep queue would only hold users in memory.
+    let rx = spawn_reader(source, batch_size.min(1024));
     let default_created = journal.started_at();
     let mut seq = 0u64;
     let mut no_password = 0u64;
