@@ -296,3 +296,46 @@ fn a_newer_export_moves_only_new_users_and_lists_changed_ones() {
     assert_eq!(count(&third, "migrated"), 0);
     assert_eq!(third["changed"]["count"], 100);
 }
+
+/// Another existing database at the target's path is refused before anything is written to
+/// it: no Better Auth table is created in it.
+#[test]
+fn another_database_at_the_target_path_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
+    )
+    .unwrap();
+    let migrate = || {
+        authferry(dir.path())
+            .args(["migrate", "--from", "ndjson:in.ndjson"])
+            .args(["--to", "better-auth:sqlite:app.db", "--journal", "j.sqlite"])
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The app's database is replaced by another one at the same path.
+    std::fs::rename(dir.path().join("app.db"), dir.path().join("moved.db")).unwrap();
+    rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
+        .execute_batch("CREATE TABLE other (x INTEGER);")
+        .unwrap();
+    let out = migrate();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("target instance"), "{}", text(&out));
+    let tables: Vec<String> = rusqlite::Connection::open(dir.path().join("app.db"))
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        tables,
+        ["other"],
+        "nothing was created in the other database"
+    );
+}

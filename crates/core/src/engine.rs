@@ -346,12 +346,17 @@ pub fn run(
         .filter(|f| !caps.holds.contains(f))
         .collect();
     let mode = opts.mode;
+    // The journal belongs to one target instance: an existing target is checked before
+    // anything is written to it (tables created in another database), and bound once
+    // prepared; a plan checks without binding.
+    if let Some(instance) = sink.instance() {
+        journal.bind_instance(&instance, false)?;
+    }
     if mode == Mode::Migrate {
         sink.prepare()?;
-    }
-    // The journal belongs to one target instance; a plan checks without binding it.
-    if let Some(instance) = sink.instance() {
-        journal.bind_instance(&instance, mode == Mode::Migrate)?;
+        if let Some(instance) = sink.instance() {
+            journal.bind_instance(&instance, true)?;
+        }
     }
     let progress = source.progress();
     let batch_size = opts.batch_size.max(1);

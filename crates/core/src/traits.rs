@@ -146,8 +146,9 @@ pub trait Sink: Send {
     }
     /// Which instance of the platform this sink writes to, as the journal remembers it: a
     /// database's host, port and name, a file's identity, an API's URL and instance id — never
-    /// a credential. A journal that wrote to one instance refuses another. Called after
-    /// [`Sink::prepare`] (in a plan, without it).
+    /// a credential. A journal that wrote to one instance refuses another. Called before
+    /// [`Sink::prepare`] (an existing target is checked before anything is written to it) and
+    /// after it (to bind a new journal); `None` when not known (yet).
     fn instance(&mut self) -> Option<String> {
         None
     }

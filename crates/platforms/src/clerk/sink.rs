@@ -465,10 +465,8 @@ impl Sink for ClerkSink {
         }
     }
 
+    /// Known once `prepare` asked (so that a re-run costs one request, not two).
     fn instance(&mut self) -> Option<String> {
-        if self.instance.is_none() {
-            self.instance = self.api.instance().ok();
-        }
         self.instance.clone()
     }
 
