@@ -339,3 +339,49 @@ fn another_database_at_the_target_path_is_refused_untouched() {
         "nothing was created in the other database"
     );
 }
+
+/// A PostgreSQL journal serves `idmap export` as a SQLite one does, and its URL's password
+/// never shows.
+#[test]
+fn a_postgres_journal_gives_the_id_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = TempPgDatabase::create("idmap_journal");
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n\
+         {\"source_id\":\"b\",\"emails\":[{\"address\":\"b@example.com\"}]}\n",
+    )
+    .unwrap();
+    // A password in the URL (trust authentication ignores it): it must never be printed.
+    let url = journal
+        .url()
+        .replace("postgres@", "postgres:hunter2secret@");
+    let out = authferry(dir.path())
+        .args([
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+        ])
+        .args(["--journal", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("hunter2secret"));
+    let out = authferry(dir.path())
+        .args(["idmap", "export", "--format", "csv", "--journal", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows, ["a,a", "b,b"], "{csv}");
+    // A journal that does not exist is an error, not an empty map.
+    let out = authferry(dir.path())
+        .args(["idmap", "export", "--journal"])
+        .arg(format!("{}?schema=nothing_here", journal.url()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
