@@ -34,6 +34,26 @@ fn shard(all: &Path, path: &Path, from: usize, to: usize) {
     std::fs::write(path, format!("{header}\n{}\n", body.join("\n"))).unwrap();
 }
 
+/// A directory with `in.ndjson`: one user, `a`.
+fn one_user() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// `migrate --from ndjson:in.ndjson --to TO --journal j.sqlite` in `dir`.
+fn migrate_in(dir: &Path, to: &str) -> Output {
+    authferry(dir)
+        .args(["migrate", "--from", "ndjson:in.ndjson"])
+        .args(["--to", to, "--journal", "j.sqlite"])
+        .output()
+        .unwrap()
+}
+
 fn count(v: &serde_json::Value, key: &str) -> u64 {
     v["counts"][key].as_u64().unwrap_or(0)
 }
@@ -127,25 +147,14 @@ fn concurrent_runs_on_one_postgres_journal_move_each_user_once() {
 /// target is not touched.
 #[test]
 fn a_second_run_on_a_sqlite_journal_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("in.ndjson"),
-        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
-    )
-    .unwrap();
+    let dir = one_user();
     let holder = authferry_core::Journal::open(
         dir.path().join("j.sqlite"),
         "ndjson:in.ndjson",
         "ndjson:out.ndjson",
     )
     .unwrap();
-    let migrate = || {
-        authferry(dir.path())
-            .args(["migrate", "--from", "ndjson:in.ndjson"])
-            .args(["--to", "ndjson:out.ndjson", "--journal", "j.sqlite"])
-            .output()
-            .unwrap()
-    };
+    let migrate = || migrate_in(dir.path(), "ndjson:out.ndjson");
     let out = migrate();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
@@ -167,12 +176,7 @@ fn a_second_run_on_a_sqlite_journal_is_refused() {
 /// reporting everyone "already present".
 #[test]
 fn a_journal_refuses_another_target_instance() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("in.ndjson"),
-        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
-    )
-    .unwrap();
+    let dir = one_user();
     let migrate = || {
         authferry(dir.path())
             .args(["migrate", "--json", "--from", "ndjson:in.ndjson"])
@@ -200,12 +204,7 @@ fn a_journal_refuses_another_clerk_instance() {
     ) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("in.ndjson"),
-        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
-    )
-    .unwrap();
+    let dir = one_user();
     let migrate = |fc: &FakeClerk| {
         authferry(dir.path())
             .env("CLERK_SECRET_KEY", TEST_KEY)
@@ -301,19 +300,8 @@ fn a_newer_export_moves_only_new_users_and_lists_changed_ones() {
 /// it: no Better Auth table is created in it.
 #[test]
 fn another_database_at_the_target_path_is_refused_untouched() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("in.ndjson"),
-        "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@example.com\"}]}\n",
-    )
-    .unwrap();
-    let migrate = || {
-        authferry(dir.path())
-            .args(["migrate", "--from", "ndjson:in.ndjson"])
-            .args(["--to", "better-auth:sqlite:app.db", "--journal", "j.sqlite"])
-            .output()
-            .unwrap()
-    };
+    let dir = one_user();
+    let migrate = || migrate_in(dir.path(), "better-auth:sqlite:app.db");
     let out = migrate();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // The app's database is replaced by another one at the same path.
