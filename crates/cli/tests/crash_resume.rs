@@ -29,7 +29,18 @@ struct Run<'a> {
     codes: PathBuf,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    /// A run named `name` in `dir`: its journal `NAME-journal.sqlite` unless one is given, its
+    /// backup codes `NAME-codes.ndjson`.
+    fn new(csv: &'a Path, dir: &Path, name: &str, to: String, journal: Option<String>) -> Self {
+        Run {
+            csv,
+            to,
+            journal: journal.unwrap_or_else(|| path_of(dir.join(format!("{name}-journal.sqlite")))),
+            codes: dir.join(format!("{name}-codes.ndjson")),
+        }
+    }
+
     fn command(&self) -> Command {
         let mut c = authferry();
         c.args(["migrate", "--quiet", "--json", "--batch-size", "1000"])
@@ -177,22 +188,24 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
     let csv = dir.path().join("export.csv");
     authferry_platforms::synthetic::write_clerk_csv(&csv, users, 42).unwrap();
 
-    let reference = Run {
-        csv: &csv,
-        to: format!(
+    let reference = Run::new(
+        &csv,
+        dir.path(),
+        "reference",
+        format!(
             "better-auth:sqlite:{}",
             dir.path().join("reference.db").display()
         ),
-        journal: path_of(dir.path().join("reference-journal.sqlite")),
-        codes: dir.path().join("reference-codes.ndjson"),
-    };
+        None,
+    );
     let crashed_db = dir.path().join("crashed.db");
-    let crashed = Run {
-        csv: &csv,
-        to: format!("better-auth:sqlite:{}", crashed_db.display()),
-        journal: path_of(dir.path().join("crashed-journal.sqlite")),
-        codes: dir.path().join("crashed-codes.ndjson"),
-    };
+    let crashed = Run::new(
+        &csv,
+        dir.path(),
+        "crashed",
+        format!("better-auth:sqlite:{}", crashed_db.display()),
+        None,
+    );
     migrate_with_kills("SQLite", users, 5, &reference, &crashed);
 
     // Same rows, byte for byte (ids, timestamps, encrypted two-factor values included).
@@ -290,18 +303,20 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
         TempPgDatabase::create("crash_ref"),
         TempPgDatabase::create("crash_kill"),
     );
-    let reference = Run {
-        csv: &csv,
-        to: format!("better-auth:{}", reference_db.url()),
-        journal: path_of(dir.path().join("reference-journal.sqlite")),
-        codes: dir.path().join("reference-codes.ndjson"),
-    };
-    let crashed = Run {
-        csv: &csv,
-        to: format!("better-auth:{}", crashed_db.url()),
-        journal: path_of(dir.path().join("crashed-journal.sqlite")),
-        codes: dir.path().join("crashed-codes.ndjson"),
-    };
+    let reference = Run::new(
+        &csv,
+        dir.path(),
+        "reference",
+        format!("better-auth:{}", reference_db.url()),
+        None,
+    );
+    let crashed = Run::new(
+        &csv,
+        dir.path(),
+        "crashed",
+        format!("better-auth:{}", crashed_db.url()),
+        None,
+    );
     migrate_with_kills("PostgreSQL", users, 5, &reference, &crashed);
     assert_same_rows(&reference_db, &crashed_db);
     assert_eq!(fingerprint(&reference_db, "user").0 as u64, users);
@@ -320,18 +335,20 @@ fn postgres_journal_sigkill_20_times_resume_matches_uninterrupted_run() {
         TempPgDatabase::create("pgj_kill"),
         TempPgDatabase::create("pgj_journal"),
     );
-    let reference = Run {
-        csv: &csv,
-        to: format!("better-auth:{}", reference_db.url()),
-        journal: path_of(dir.path().join("reference-journal.sqlite")),
-        codes: dir.path().join("reference-codes.ndjson"),
-    };
-    let crashed = Run {
-        csv: &csv,
-        to: format!("better-auth:{}", crashed_db.url()),
-        journal: journal_db.url(),
-        codes: dir.path().join("crashed-codes.ndjson"),
-    };
+    let reference = Run::new(
+        &csv,
+        dir.path(),
+        "reference",
+        format!("better-auth:{}", reference_db.url()),
+        None,
+    );
+    let crashed = Run::new(
+        &csv,
+        dir.path(),
+        "crashed",
+        format!("better-auth:{}", crashed_db.url()),
+        Some(journal_db.url()),
+    );
     migrate_with_kills("PostgreSQL journal", users, 20, &reference, &crashed);
     assert_same_rows(&reference_db, &crashed_db);
     // Finished: a re-run writes nothing.

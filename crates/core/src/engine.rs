@@ -83,17 +83,24 @@ pub enum EngineError {
     SourceChanged { seq: u64, was: String, now: String },
 }
 
-/// One record's final outcome, waiting for the next journal commit.
-struct Outcome {
-    seq: u64,
-    /// Journaled by position: another record of the source holds this one's id.
-    by_position: bool,
-    /// Not final: the target accepted the record and gave this ticket.
-    ticket: Option<String>,
-    source_id: Option<String>,
-    state: State,
-    reason: Option<Reason>,
-    target_id: Option<String>,
+/// What waits for the next journal commit.
+enum Unwritten {
+    /// A record's final outcome, keyed by its id, or by its position (`by_position`: another
+    /// record of the source holds its id).
+    Final {
+        seq: u64,
+        by_position: bool,
+        source_id: Option<String>,
+        state: State,
+        reason: Option<Reason>,
+        target_id: Option<String>,
+    },
+    /// The target accepted a record and will settle it: its ticket.
+    Submitted {
+        seq: u64,
+        source_id: String,
+        ticket: String,
+    },
 }
 
 /// Counts outcomes into the summary and the failure log at once, and keeps them until the
@@ -101,15 +108,27 @@ struct Outcome {
 struct Recorder<'a> {
     summary: &'a mut Summary,
     opts: &'a mut RunOptions,
-    unwritten: Vec<Outcome>,
-    /// The ticket each open record's journal row holds.
-    known_tickets: HashMap<u64, String>,
+    unwritten: Vec<Unwritten>,
 }
 
 impl Recorder<'_> {
     fn record(
         &mut self,
         seq: u64,
+        source_id: Option<&str>,
+        state: State,
+        reason: Option<Reason>,
+        target_id: Option<String>,
+    ) -> Result<(), EngineError> {
+        self.record_keyed(seq, false, source_id, state, reason, target_id)
+    }
+
+    /// Counts and logs an outcome, and keeps it for the journal (by position when
+    /// `by_position`).
+    fn record_keyed(
+        &mut self,
+        seq: u64,
+        by_position: bool,
         source_id: Option<&str>,
         state: State,
         reason: Option<Reason>,
@@ -128,10 +147,9 @@ impl Recorder<'_> {
                     .map_err(EngineError::FailureLog)?;
             }
         }
-        self.unwritten.push(Outcome {
+        self.unwritten.push(Unwritten::Final {
             seq,
-            by_position: false,
-            ticket: None,
+            by_position,
             source_id: source_id.map(str::to_owned),
             state,
             reason,
@@ -140,51 +158,45 @@ impl Recorder<'_> {
         Ok(())
     }
 
-    /// Records the outcome of a record whose id another record of the source holds.
-    fn record_at_position(
-        &mut self,
-        seq: u64,
-        source_id: &str,
-        state: State,
-        reason: Reason,
-    ) -> Result<(), EngineError> {
-        self.record(seq, Some(source_id), state, Some(reason), None)?;
-        if let Some(o) = self.unwritten.last_mut() {
-            o.by_position = true;
-        }
-        Ok(())
-    }
-
     /// Keeps a record's ticket until the next journal commit (it counts nowhere yet).
     fn submitted(&mut self, seq: u64, source_id: &str, ticket: &str) {
-        self.unwritten.push(Outcome {
+        self.unwritten.push(Unwritten::Submitted {
             seq,
-            by_position: false,
-            ticket: Some(ticket.to_string()),
-            source_id: Some(source_id.to_string()),
-            state: State::Migrated,
-            reason: None,
-            target_id: None,
+            source_id: source_id.to_string(),
+            ticket: ticket.to_string(),
         });
     }
 
     fn flush_into(&mut self, batch: &mut JournalBatch<'_>) -> Result<(), EngineError> {
-        for o in self.unwritten.drain(..) {
-            if let Some(ticket) = &o.ticket {
-                batch.submitted(o.seq, o.source_id.as_deref().unwrap_or_default(), ticket)?;
-                continue;
+        for u in self.unwritten.drain(..) {
+            match u {
+                Unwritten::Submitted {
+                    seq,
+                    source_id,
+                    ticket,
+                } => batch.submitted(seq, &source_id, &ticket)?,
+                Unwritten::Final {
+                    seq,
+                    by_position: true,
+                    state,
+                    reason,
+                    ..
+                } => batch.outcome_at_position(seq, state, reason.as_ref())?,
+                Unwritten::Final {
+                    seq,
+                    source_id,
+                    state,
+                    reason,
+                    target_id,
+                    ..
+                } => batch.outcome(
+                    seq,
+                    source_id.as_deref(),
+                    state,
+                    reason.as_ref(),
+                    target_id.as_deref(),
+                )?,
             }
-            if o.by_position {
-                batch.outcome_at_position(o.seq, o.state, o.reason.as_ref())?;
-                continue;
-            }
-            batch.outcome(
-                o.seq,
-                o.source_id.as_deref(),
-                o.state,
-                o.reason.as_ref(),
-                o.target_id.as_deref(),
-            )?;
         }
         Ok(())
     }
@@ -197,8 +209,9 @@ const MIN_OPEN_TICKETS: usize = 50_000;
 
 /// Records handed to the sink and not yet answered, and records the target settles later.
 struct Flight {
-    /// Record number → source id, for every record of a [`Work`] not yet acknowledged.
-    sent: HashMap<u64, String>,
+    /// Record number → source id, and the ticket its journal row holds when it is being
+    /// settled, for every record of a [`Work`] not yet acknowledged.
+    sent: HashMap<u64, (String, Option<String>)>,
     /// Open tickets not being settled right now: record number → (source id, ticket).
     tickets: BTreeMap<u64, (String, String)>,
     last_settle: Instant,
@@ -210,7 +223,7 @@ impl Flight {
     /// for settling.
     fn take(&mut self, answer: Answer, rec: &mut Recorder<'_>) -> Result<(), EngineError> {
         for Ack { seq, outcome } in answer? {
-            let sid = self.sent.remove(&seq).unwrap_or_else(|| {
+            let (sid, journaled) = self.sent.remove(&seq).unwrap_or_else(|| {
                 panic!("the sink answered record #{seq}, which it does not hold")
             });
             let id = Some(sid.as_str());
@@ -218,34 +231,26 @@ impl Flight {
                 WriteOutcome::Submitted { ticket } => {
                     // Journaled once per ticket: a settle round answering "not yet" writes
                     // nothing.
-                    let known = rec.known_tickets.get(&seq) == Some(&ticket);
-                    if !known {
+                    if journaled.as_ref() != Some(&ticket) {
                         rec.submitted(seq, &sid, &ticket);
-                        rec.known_tickets.insert(seq, ticket.clone());
                     }
                     self.tickets.insert(seq, (sid, ticket));
                 }
                 // (A plan's "would migrate" has no target id yet.)
-                WriteOutcome::Migrated { target_id } => {
-                    rec.known_tickets.remove(&seq);
-                    rec.record(
-                        seq,
-                        id,
-                        State::Migrated,
-                        None,
-                        Some(target_id).filter(|t| !t.is_empty()),
-                    )?
-                }
+                WriteOutcome::Migrated { target_id } => rec.record(
+                    seq,
+                    id,
+                    State::Migrated,
+                    None,
+                    Some(target_id).filter(|t| !t.is_empty()),
+                )?,
                 WriteOutcome::AlreadyPresent { target_id } => {
-                    rec.known_tickets.remove(&seq);
                     rec.record(seq, id, State::AlreadyPresent, None, Some(target_id))?
                 }
                 WriteOutcome::Skipped { reason, target_id } => {
-                    rec.known_tickets.remove(&seq);
                     rec.record(seq, id, State::Skipped, Some(reason), target_id)?
                 }
                 WriteOutcome::Failed { reason } => {
-                    rec.known_tickets.remove(&seq);
                     rec.record(seq, id, State::Failed, Some(reason), None)?
                 }
             }
@@ -283,7 +288,7 @@ impl Flight {
         let tickets: Vec<Ticket> = std::mem::take(&mut self.tickets)
             .into_iter()
             .map(|(seq, (sid, ticket))| {
-                self.sent.insert(seq, sid);
+                self.sent.insert(seq, (sid, Some(ticket.clone())));
                 Ticket { seq, ticket }
             })
             .collect();
@@ -327,10 +332,10 @@ impl Flight {
 /// the summary; an `Err` means the run could not go on (the journal or the target failed) and
 /// everything acknowledged so far is in the journal.
 ///
-/// Three threads overlap: the source parses, this thread validates and journals batch N+1,
-/// the sink writes batch N. Journal traffic is one commit per batch: the outcomes the sink
-/// has acknowledged so far, and the in-flight mark and identifier claims of the next batch,
-/// durable before that batch is handed to the sink.
+/// Three threads overlap: the source parses (and works out versions), this thread claims,
+/// validates and journals batch N+1, the sink writes batch N and answers record by record.
+/// Journal traffic is one commit per batch: the outcomes answered so far, and the record and
+/// identifier claims of the next batch, durable before that batch is handed to the sink.
 pub fn run(
     source: Box<dyn Source>,
     sink: &mut dyn Sink,
@@ -370,7 +375,6 @@ pub fn run(
         summary: &mut summary,
         opts: &mut opts,
         unwritten: Vec::new(),
-        known_tickets: HashMap::new(),
     };
 
     // A remote target keeps several batches in flight; a plan asks one batch at a time.
@@ -405,15 +409,17 @@ pub fn run(
             loop {
                 let mut items: Vec<(u64, Result<User, RecordError>)> =
                     Vec::with_capacity(batch_size);
+                let mut versions: Vec<Option<i64>> = Vec::with_capacity(batch_size);
                 while items.len() < batch_size {
                     match rx.recv() {
-                        Ok(item) => {
+                        Ok((item, version)) => {
                             seq += 1;
                             if matches!(&item, Err(e) if e.fatal) {
                                 stopped = item.err();
                                 break;
                             }
                             items.push((seq, item));
+                            versions.push(version);
                         }
                         Err(_) => break,
                     }
@@ -449,10 +455,6 @@ pub fn run(
                 rec.flush_into(&mut batch)?;
                 // Every record with an id is claimed by it before anything else: one that an
                 // earlier run moved, or a live run holds, is not touched.
-                let versions: Vec<Option<i64>> = items
-                    .iter_mut()
-                    .map(|(_, item)| item.as_mut().ok().map(record_version))
-                    .collect();
                 let keyed: Vec<ClaimRecord<'_>> = items
                     .iter()
                     .zip(&versions)
@@ -562,8 +564,7 @@ pub fn run(
                 let wants: Vec<IdentifierClaim<'_>> = admitted
                     .iter()
                     .zip(&raw)
-                    .map(|((seq, user, _), keys)| IdentifierClaim {
-                        seq: *seq,
+                    .map(|((_, user, _), keys)| IdentifierClaim {
                         source_id: &user.source_id,
                         keys,
                     })
@@ -608,10 +609,14 @@ pub fn run(
                             }
                         }
                     };
-                    match (by_position, source_id) {
-                        (true, Some(id)) => rec.record_at_position(seq, &id, state, reason)?,
-                        (_, id) => rec.record(seq, id.as_deref(), state, Some(reason), None)?,
-                    }
+                    rec.record_keyed(
+                        seq,
+                        by_position,
+                        source_id.as_deref(),
+                        state,
+                        Some(reason),
+                        None,
+                    )?;
                 }
                 // (A plan writes to a throw-away journal, so it records the same way.)
                 batch.commit()?;
@@ -630,7 +635,7 @@ pub fn run(
                 }
                 if !ready.is_empty() {
                     for q in &ready {
-                        flight.sent.insert(q.seq, q.user.source_id.clone());
+                        flight.sent.insert(q.seq, (q.user.source_id.clone(), None));
                     }
                     Flight::hand(&to_sink, &from_sink, Work::Write(ready))?;
                 }
@@ -753,17 +758,20 @@ fn report_progress(
 
 /// The reader runs on its own thread so that parsing overlaps validation and writing; the
 /// bounded channel is the backpressure.
+/// The reader also works out each user's version (a fingerprint takes a serialisation), off
+/// the thread that journals.
 fn spawn_reader(
     mut source: Box<dyn Source>,
     capacity: usize,
-) -> std::sync::mpsc::Receiver<Result<User, RecordError>> {
+) -> std::sync::mpsc::Receiver<(Result<User, RecordError>, Option<i64>)> {
     let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
     std::thread::Builder::new()
         .name("source".into())
         .spawn(move || {
-            while let Some(item) = source.next_user() {
+            while let Some(mut item) = source.next_user() {
                 let fatal = matches!(&item, Err(e) if e.fatal);
-                if tx.send(item).is_err() || fatal {
+                let version = item.as_mut().ok().map(record_version);
+                if tx.send((item, version)).is_err() || fatal {
                     break;
                 }
             }

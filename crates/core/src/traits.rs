@@ -206,10 +206,15 @@ pub trait Sink: Send {
                     })
                     .collect();
                 let outcomes = self.write_batch(&items)?;
-                Ok(acks(batch.iter().map(|q| q.seq), outcomes))
+                Ok(acks(batch, outcomes))
             }
             Work::Settle(tickets) => {
                 let outcomes = self.settle(tickets)?;
+                assert_eq!(
+                    outcomes.len(),
+                    tickets.len(),
+                    "the sink settled a wrong number of tickets"
+                );
                 Ok(tickets
                     .iter()
                     .zip(outcomes)
@@ -245,14 +250,22 @@ pub fn answer_each(
     }
 }
 
-/// Pairs records' numbers with a batch's outcomes (in the batch's order).
-pub fn acks(seqs: impl IntoIterator<Item = u64>, outcomes: Vec<WriteOutcome>) -> Vec<Ack> {
-    let out: Vec<Ack> = seqs
-        .into_iter()
+/// Pairs a batch's records with its outcomes (in the batch's order). A sink that answers a
+/// wrong number of outcomes is a bug that would leave records waiting forever.
+pub fn acks(batch: &[Queued], outcomes: Vec<WriteOutcome>) -> Vec<Ack> {
+    assert_eq!(
+        outcomes.len(),
+        batch.len(),
+        "the sink returned a wrong number of outcomes"
+    );
+    batch
+        .iter()
         .zip(outcomes)
-        .map(|(seq, outcome)| Ack { seq, outcome })
-        .collect();
-    out
+        .map(|(q, outcome)| Ack {
+            seq: q.seq,
+            outcome,
+        })
+        .collect()
 }
 
 /// A sink-level failure that stops the run (the target is unreachable or refuses the schema).

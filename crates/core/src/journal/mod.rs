@@ -146,7 +146,6 @@ pub struct ClaimRecord<'a> {
 /// One record's wish for its identifier keys.
 #[derive(Clone, Debug)]
 pub struct IdentifierClaim<'a> {
-    pub seq: u64,
     pub source_id: &'a str,
     pub keys: &'a [i64],
 }
@@ -252,11 +251,8 @@ pub(crate) fn decide(
             version: row.version,
         };
     }
-    if row.owner == me {
-        // Claimed twice by this run at the same position cannot happen; treat it as held.
-        return Claim::Elsewhere;
-    }
-    if alive(row.owner) {
+    // This run already holds it (at this very position: not a duplicate), or a live run does.
+    if row.owner == me || alive(row.owner) {
         return Claim::Elsewhere;
     }
     if row.state == "submitted" {
@@ -580,16 +576,11 @@ impl JournalBatch<'_> {
     /// Claims identifier keys for one record (see [`JournalBatch::claim_identifiers`]).
     pub fn claim_identifier(
         &mut self,
-        seq: u64,
         source_id: &str,
         keys: &[i64],
     ) -> Result<Option<Collision>, JournalError> {
         Ok(self
-            .claim_identifiers(&[IdentifierClaim {
-                seq,
-                source_id,
-                keys,
-            }])?
+            .claim_identifiers(&[IdentifierClaim { source_id, keys }])?
             .pop()
             .flatten())
     }

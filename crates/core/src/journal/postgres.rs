@@ -155,11 +155,20 @@ impl PgStore {
             run: 0,
             namespace: 0,
         };
-        let fresh_ns = (rand_u32() & 0x7fff_ffff) as i32;
+        // The first key of every run's advisory lock: drawn once per journal by the server,
+        // so that journals in other schemas of one database never share a run's lock.
+        store
+            .client
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('lock_namespace', floor(random() * 2147483647)::int::text)
+                 ON CONFLICT (key) DO NOTHING",
+                &[],
+            )
+            .map_err(pg_err(&location))?;
         store.namespace = store
-            .meta_or_insert("lock_namespace", &fresh_ns.to_string())?
-            .parse()
-            .unwrap_or(fresh_ns);
+            .meta("lock_namespace")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default();
         if run {
             let err = pg_err(&location);
             let id: i32 = store
@@ -194,21 +203,6 @@ impl Drop for PgStore {
             let _ = self.client.execute("SELECT pg_advisory_unlock_all()", &[]);
         }
     }
-}
-
-/// A random number for the lock namespace (no need for a CSPRNG: it only has to differ
-/// between journals on one server).
-fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    h.write_u32(std::process::id());
-    h.finish() as u32
 }
 
 impl JournalStore for PgStore {

@@ -96,6 +96,14 @@ fn lock(path: &Path) -> Result<File, JournalError> {
     Ok(file)
 }
 
+/// Creates the journal file owner-only when absent, before SQLite opens it.
+fn create_private(path: &Path) -> Result<(), JournalError> {
+    precreate_private(path).map_err(|e| JournalError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })
+}
+
 fn now_utc() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -107,27 +115,14 @@ impl SqliteStore {
     /// and starts a run in it.
     pub fn open(path: &Path, run: bool) -> Result<SqliteStore, JournalError> {
         if run {
-            precreate_private(path).map_err(|e| JournalError::Io {
-                path: path.display().to_string(),
-                source: e,
-            })?;
+            create_private(path)?;
         }
         let lock = if run { Some(lock(path)?) } else { None };
-        let conn = Connection::open(path).map_err(sqlite_err(path))?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(sqlite_err(path))?;
-        conn.execute_batch(
+        let mut store = SqliteStore::connect(
+            path,
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=20000;",
-        )
-        .map_err(sqlite_err(path))?;
-        let mut store = SqliteStore {
-            conn,
-            path: path.to_path_buf(),
-            run: 0,
-            held: HashMap::new(),
-            _lock: lock,
-        };
-        store.create_schema()?;
+            lock,
+        )?;
         for suffix in ["-wal", "-shm"] {
             let side = PathBuf::from(format!("{}{suffix}", path.display()));
             if side.exists() {
@@ -149,19 +144,32 @@ impl SqliteStore {
 
     /// A journal for one plan: no durability, no lock, deleted by its owner.
     pub fn open_temporary(path: &Path) -> Result<SqliteStore, JournalError> {
-        precreate_private(path).map_err(|e| JournalError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
+        create_private(path)?;
+        let mut store = SqliteStore::connect(
+            path,
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;",
+            None,
+        )?;
+        store.run = 1;
+        Ok(store)
+    }
+
+    /// Opens the database with `pragmas` and makes sure it is a journal of this format.
+    fn connect(
+        path: &Path,
+        pragmas: &str,
+        lock: Option<File>,
+    ) -> Result<SqliteStore, JournalError> {
         let conn = Connection::open(path).map_err(sqlite_err(path))?;
-        conn.execute_batch("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+        conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(sqlite_err(path))?;
+        conn.execute_batch(pragmas).map_err(sqlite_err(path))?;
         let mut store = SqliteStore {
             conn,
             path: path.to_path_buf(),
-            run: 1,
+            run: 0,
             held: HashMap::new(),
-            _lock: None,
+            _lock: lock,
         };
         store.create_schema()?;
         Ok(store)
@@ -381,9 +389,9 @@ impl StoreTx for SqliteTx<'_> {
                         "UPDATE records SET owner = ?2, source_ref = ?3, seq = ?4, version = ?5,
                            state = CASE state WHEN 'submitted' THEN 'submitted' ELSE 'pending' END,
                            ticket = CASE state WHEN 'submitted' THEN ticket END,
-                           reason_code = NULL, reason = NULL, target_id = NULL WHERE key = ?1",
+                           reason_code = NULL, reason = NULL, target_id = NULL WHERE n = ?1",
                     )
-                    .and_then(|mut s| s.execute(params![key, me, source_ref, *seq as i64, version]))
+                    .and_then(|mut s| s.execute(params![n, me, source_ref, *seq as i64, version]))
                     .map_err(|e| self.err(e))?;
                 self.held.insert(key.to_string(), n);
             }

@@ -81,14 +81,14 @@ fn claims_detect_duplicates_but_not_self() {
             ],
             "{p}"
         );
-        assert_eq!(b.claim_identifier(1, "a", &[1, 2]).unwrap(), None);
+        assert_eq!(b.claim_identifier("a", &[1, 2]).unwrap(), None);
         assert_eq!(
-            b.claim_identifier(1, "a", &[1]).unwrap(),
+            b.claim_identifier("a", &[1]).unwrap(),
             None,
             "a record never duplicates itself"
         );
         assert_eq!(
-            b.claim_identifier(2, "b", &[3, 2]).unwrap(),
+            b.claim_identifier("b", &[3, 2]).unwrap(),
             Some(Collision {
                 holder_seq: 1,
                 holder_id: Some("a".into()),
@@ -96,7 +96,7 @@ fn claims_detect_duplicates_but_not_self() {
             })
         );
         assert_eq!(
-            b.claim_identifier(3, "c", &[3]).unwrap(),
+            b.claim_identifier("c", &[3]).unwrap(),
             None,
             "a duplicate record claims nothing"
         );
@@ -105,12 +105,10 @@ fn claims_detect_duplicates_but_not_self() {
         let got = b
             .claim_identifiers(&[
                 IdentifierClaim {
-                    seq: 5,
                     source_id: "e",
                     keys: &[50],
                 },
                 IdentifierClaim {
-                    seq: 6,
                     source_id: "f",
                     keys: &[51, 50],
                 },
