@@ -94,6 +94,18 @@ pub fn file_identity(path: &Path) -> Option<String> {
     }
 }
 
+/// A path in the temporary directory no other run uses: `authferry-NAME-PID-NANOS` + `suffix`.
+pub fn unique_temp_path(name: &str, suffix: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    std::env::temp_dir().join(format!(
+        "authferry-{name}-{}-{nanos}{suffix}",
+        std::process::id()
+    ))
+}
+
 /// Makes an existing file owner-only (a file created by another library, such as SQLite).
 pub fn restrict_permissions(path: &Path) -> io::Result<()> {
     #[cfg(unix)]

@@ -84,14 +84,7 @@ impl IndexedExport {
     /// Reads `source` to its end into the index.
     pub fn build(mut source: Box<dyn Source>) -> Result<IndexedExport, LookupError> {
         let describe = source.describe();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "authferry-lookup-{}-{nanos}.sqlite",
-            std::process::id()
-        ));
+        let path = crate::io::unique_temp_path("lookup", ".sqlite");
         let err = |e: rusqlite::Error| LookupError::Source(format!("lookup index: {e}"));
         crate::io::precreate_private(&path)
             .map_err(|e| LookupError::Source(format!("lookup index: {e}")))?;

@@ -390,14 +390,7 @@ impl Journal {
 
     /// A throw-away journal for `plan`: same duplicate detection, nothing kept.
     pub fn temporary() -> Result<Journal, JournalError> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let path = std::env::temp_dir().join(format!(
-            "authferry-plan-{}-{nanos}.sqlite",
-            std::process::id()
-        ));
+        let path = crate::io::unique_temp_path("plan", ".sqlite");
         let store = SqliteStore::open_temporary(&path)?;
         let mut j = Journal {
             store: Box::new(store),
