@@ -102,11 +102,15 @@ impl Source for NdjsonSource {
 /// Like every sink it is keyed by the record's id: an existing file is appended to, and users
 /// already in it are not written again, so a run resumed after a crash (or re-run) leaves one
 /// line per user. A line cut short by a crash is removed on open.
+///
+/// Only the ids the file held when opened are remembered (8 bytes each, sorted): within one
+/// run the journal hands each id over once, so a fresh file of any size costs no memory.
 pub struct NdjsonSink {
     path: PathBuf,
     /// Opened by `prepare`: a plan never creates the file.
     out: Option<BufWriter<std::fs::File>>,
-    present: std::collections::HashSet<u64>,
+    /// Ids (as [`id_key`]) of the users the file held when opened, sorted.
+    present: Vec<u64>,
     /// Bytes of complete lines in an existing file; a crash may have left a partial line after.
     complete_len: u64,
 }
@@ -122,7 +126,7 @@ fn id_key(id: &str) -> u64 {
 impl NdjsonSink {
     /// Reads the ids an existing file already holds; creates nothing (see `prepare`).
     pub fn create(path: &Path) -> std::io::Result<Self> {
-        let mut present = std::collections::HashSet::new();
+        let mut present = Vec::new();
         let mut complete_len = 0u64;
         if path.exists() {
             use std::io::{BufRead, BufReader};
@@ -138,10 +142,12 @@ impl NdjsonSink {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
                     && let Some(id) = v.get("source_id").and_then(|v| v.as_str())
                 {
-                    present.insert(id_key(id));
+                    present.push(id_key(id));
                 }
             }
         }
+        present.sort_unstable();
+        present.dedup();
         Ok(NdjsonSink {
             path: path.to_path_buf(),
             out: None,
@@ -191,7 +197,8 @@ impl Sink for NdjsonSink {
             .iter()
             .map(|u| {
                 self.present
-                    .contains(&id_key(&u.source_id))
+                    .binary_search(&id_key(&u.source_id))
+                    .is_ok()
                     .then(|| Existing {
                         target_id: u.source_id.clone(),
                         same_id: true,
@@ -204,7 +211,7 @@ impl Sink for NdjsonSink {
         let mut outcomes = Vec::with_capacity(batch.len());
         for item in batch {
             let target_id = item.user.source_id.clone();
-            if !self.present.insert(id_key(&target_id)) {
+            if self.present.binary_search(&id_key(&target_id)).is_ok() {
                 outcomes.push(if item.resumed {
                     WriteOutcome::Migrated { target_id }
                 } else {

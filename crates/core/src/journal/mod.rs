@@ -21,6 +21,7 @@
 //! PostgreSQL store by a session-level advisory lock each run holds until its connection ends,
 //! so a killed process releases its rows at once.
 
+mod key_filter;
 mod postgres;
 mod sqlite;
 
