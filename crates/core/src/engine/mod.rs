@@ -5,15 +5,14 @@ use crate::io::{ByteProgress, write_ndjson_line};
 use crate::journal::{Claim, ClaimRecord, IdentifierClaim, Journal, JournalBatch, JournalError};
 use crate::model::{Field, User};
 use crate::outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
-use crate::report::{Changed, Estimate, FormatCount, Mode, Problem, Summary};
-use crate::traits::{
-    Ack, Answer, Queued, Sink, SinkCapabilities, SinkError, Source, Ticket, Work, answer_each,
-};
-use crate::validate::{identifier_keys, validate};
-use authferry_hash::Support;
+use crate::report::{Changed, Estimate, Mode, Problem, Summary};
+use crate::traits::{Ack, Answer, Queued, Sink, SinkError, Source, Ticket, Work, answer_each};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::time::Instant;
+
+mod prepare;
+use prepare::Admission;
 
 /// What to do with a user whose password digest the target cannot verify.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -365,8 +364,8 @@ pub fn run(
     }
     let progress = source.progress();
     let batch_size = opts.batch_size.max(1);
-    // The reader stays a little ahead; a deep queue would only hold users in memory.
-    let rx = spawn_reader(source, batch_size.min(1024));
+    // Parsed, validated and converted on other threads, a few chunks ahead.
+    let mut stream = prepare::spawn(source, &caps, opts.unverifiable);
     let default_created = journal.started_at();
     let mut seq = 0u64;
     let mut no_password = 0u64;
@@ -410,19 +409,18 @@ pub fn run(
                 let mut items: Vec<(u64, Result<User, RecordError>)> =
                     Vec::with_capacity(batch_size);
                 let mut versions: Vec<Option<i64>> = Vec::with_capacity(batch_size);
+                let mut admissions: Vec<(Option<Admission>, Vec<(i64, &'static str)>)> =
+                    Vec::with_capacity(batch_size);
                 while items.len() < batch_size {
-                    match rx.recv() {
-                        Ok((item, version)) => {
-                            seq += 1;
-                            if matches!(&item, Err(e) if e.fatal) {
-                                stopped = item.err();
-                                break;
-                            }
-                            items.push((seq, item));
-                            versions.push(version);
-                        }
-                        Err(_) => break,
+                    let Some(p) = stream.recv() else { break };
+                    seq += 1;
+                    if matches!(&p.item, Err(e) if e.fatal) {
+                        stopped = p.item.err();
+                        break;
                     }
+                    items.push((seq, p.item));
+                    versions.push(p.version);
+                    admissions.push((p.admission, p.keys));
                 }
                 if items.is_empty() {
                     break;
@@ -471,7 +469,10 @@ pub fn run(
                 // read in the source's order), after the identifier claims of the batch.
                 let mut steps: Vec<Step> = Vec::with_capacity(items.len());
                 let mut admitted: Vec<(u64, User, bool)> = Vec::with_capacity(items.len());
-                for ((seq, item), version) in items.into_iter().zip(versions) {
+                let mut keys: Vec<Vec<(i64, &'static str)>> = Vec::with_capacity(items.len());
+                for (((seq, item), version), (admission, user_keys)) in
+                    items.into_iter().zip(versions).zip(admissions)
+                {
                     let claim = match record_key(&item) {
                         Some(_) => claims.next().expect("one claim per keyed record"),
                         None => Claim::Fresh,
@@ -524,7 +525,7 @@ pub fn run(
                             continue;
                         }
                     };
-                    let mut user = match item {
+                    let user = match item {
                         Ok(u) => u,
                         Err(e) => {
                             steps.push(Step::Outcome {
@@ -537,7 +538,8 @@ pub fn run(
                             continue;
                         }
                     };
-                    match admit(&mut user, &caps, rec.opts, rec.summary) {
+                    let admission = admission.expect("a readable user is assessed");
+                    match admission.apply(rec.summary) {
                         Ok(dropped_password) => no_password += dropped_password as u64,
                         Err((state, reason)) => {
                             steps.push(Step::Outcome {
@@ -552,11 +554,8 @@ pub fn run(
                     }
                     steps.push(Step::Admitted(admitted.len()));
                     admitted.push((seq, user, resumed));
+                    keys.push(user_keys);
                 }
-                let keys: Vec<Vec<(i64, &'static str)>> = admitted
-                    .iter()
-                    .map(|(_, u, _)| identifier_keys(u))
-                    .collect();
                 let raw: Vec<Vec<i64>> = keys
                     .iter()
                     .map(|k| k.iter().map(|(k, _)| *k).collect())
@@ -756,30 +755,6 @@ fn report_progress(
     });
 }
 
-/// The reader runs on its own thread so that parsing overlaps validation and writing; the
-/// bounded channel is the backpressure.
-/// The reader also works out each user's version (a fingerprint takes a serialisation), off
-/// the thread that journals.
-fn spawn_reader(
-    mut source: Box<dyn Source>,
-    capacity: usize,
-) -> std::sync::mpsc::Receiver<(Result<User, RecordError>, Option<i64>)> {
-    let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
-    std::thread::Builder::new()
-        .name("source".into())
-        .spawn(move || {
-            while let Some(mut item) = source.next_user() {
-                let fatal = matches!(&item, Err(e) if e.fatal);
-                let version = item.as_mut().ok().map(record_version);
-                if tx.send((item, version)).is_err() || fatal {
-                    break;
-                }
-            }
-        })
-        .expect("spawn source thread");
-    rx
-}
-
 /// One record of a batch between its claim and its outcome.
 enum Step {
     Outcome {
@@ -793,36 +768,6 @@ enum Step {
     Admitted(usize),
 }
 
-/// What a record is, for noticing later that it changed: its `updated_at` (milliseconds) where
-/// the source has one, else a 64-bit fingerprint of its fields. Two-factor secrets and backup codes are left out
-/// of the fingerprint (a short code could be found again from it); the password digest, a
-/// salted hash already, is in.
-fn record_version(user: &mut User) -> i64 {
-    if let Some(t) = user.updated_at {
-        return t.0;
-    }
-    use sha2::Digest;
-    /// Feeds what serde writes straight into the hash (no copy of the record).
-    struct Hashing(sha2::Sha256);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let totp = user.totp_secret.take();
-    let codes = std::mem::take(&mut user.backup_codes);
-    let mut h = Hashing(sha2::Sha256::new());
-    let _ = serde_json::to_writer(&mut h, &*user);
-    user.totp_secret = totp;
-    user.backup_codes = codes;
-    let digest = h.0.finalize();
-    i64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
-}
-
 /// The id a record is journaled by: its source id, when it has one.
 fn record_key(item: &Result<User, RecordError>) -> Option<&str> {
     match item {
@@ -830,83 +775,6 @@ fn record_key(item: &Result<User, RecordError>) -> Option<&str> {
         Err(e) => e.source_id.as_deref(),
     }
     .filter(|id| !id.trim().is_empty())
-}
-
-/// Generic rules, the target's own requirements and the password policy. On success returns
-/// whether the password was dropped under `--unverifiable no-password`.
-fn admit(
-    user: &mut User,
-    caps: &SinkCapabilities,
-    opts: &RunOptions,
-    summary: &mut Summary,
-) -> Result<bool, (State, Reason)> {
-    validate(user).map_err(|r| (State::Failed, r))?;
-    caps.requirements
-        .iter()
-        .try_for_each(|r| r.check(user))
-        .map_err(|r| (State::Failed, r))?;
-    let Some(pw) = &user.password else {
-        return Ok(false);
-    };
-    // Out-of-band parameters (a Firebase signer key, an external salt, a pepper) travel in
-    // `password.params`; a malformed set is reported like an unusable digest.
-    let prepared = authferry_hash::ExtParams::from_json(&pw.params).and_then(|params| {
-        authferry_hash::prepare_for_target_with(
-            caps.password_target,
-            pw.hasher.as_deref(),
-            pw.digest.expose(),
-            &params,
-        )
-    });
-    let (format_name, support, why) = match &prepared {
-        Ok(p) => (p.format.name().to_string(), p.support, p.note.clone()),
-        Err(e) => (
-            match &pw.hasher {
-                Some(h) => format!("unrecognised ({h})"),
-                None => "unrecognised".to_string(),
-            },
-            Support::Unverifiable,
-            Some(e.to_string()),
-        ),
-    };
-    let entry = summary
-        .hash_formats
-        .entry(format_name.clone())
-        .or_insert(FormatCount { users: 0, support });
-    entry.users += 1;
-    if support != Support::Unverifiable {
-        if let Ok(authferry_hash::Prepared {
-            reencoded: Some((digest, hasher)),
-            ..
-        }) = prepared
-        {
-            let pw = user.password.as_mut().expect("checked above");
-            pw.digest = crate::model::Secret::new(digest);
-            pw.hasher = hasher;
-        }
-        return Ok(false);
-    }
-    match opts.unverifiable {
-        UnverifiablePolicy::NoPassword => {
-            user.password = None;
-            Ok(true)
-        }
-        UnverifiablePolicy::Skip => Err((
-            State::Skipped,
-            Reason::new(
-                ReasonCode::UnverifiableHash,
-                match why {
-                    Some(w) => format!(
-                        "field `password`: {w}; the target cannot verify it (use --unverifiable no-password to move the user without it)"
-                    ),
-                    None => format!(
-                        "field `password`: {format_name} digests cannot be verified by {} (use --unverifiable no-password to move the user without it)",
-                        caps.password_target
-                    ),
-                },
-            ),
-        )),
-    }
 }
 
 /// Counts, per field the target cannot hold, the users who lose it. `dropped` is worked out
