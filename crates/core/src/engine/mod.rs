@@ -12,7 +12,7 @@ use std::io::Write;
 use std::time::Instant;
 
 mod prepare;
-use prepare::Admission;
+use prepare::{Admission, IdentifierKeys};
 
 /// What to do with a user whose password digest the target cannot verify.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -409,7 +409,7 @@ pub fn run(
                 let mut items: Vec<(u64, Result<User, RecordError>)> =
                     Vec::with_capacity(batch_size);
                 let mut versions: Vec<Option<i64>> = Vec::with_capacity(batch_size);
-                let mut admissions: Vec<(Option<Admission>, Vec<(i64, &'static str)>)> =
+                let mut admissions: Vec<(Option<Admission>, IdentifierKeys)> =
                     Vec::with_capacity(batch_size);
                 while items.len() < batch_size {
                     let Some(p) = stream.recv() else { break };
@@ -469,7 +469,7 @@ pub fn run(
                 // read in the source's order), after the identifier claims of the batch.
                 let mut steps: Vec<Step> = Vec::with_capacity(items.len());
                 let mut admitted: Vec<(u64, User, bool)> = Vec::with_capacity(items.len());
-                let mut keys: Vec<Vec<(i64, &'static str)>> = Vec::with_capacity(items.len());
+                let mut keys: Vec<IdentifierKeys> = Vec::with_capacity(items.len());
                 for (((seq, item), version), (admission, user_keys)) in
                     items.into_iter().zip(versions).zip(admissions)
                 {

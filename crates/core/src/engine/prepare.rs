@@ -24,6 +24,9 @@ fn workers() -> usize {
         .clamp(1, 4)
 }
 
+/// A user's identifier keys and their kinds (see [`identifier_keys`]).
+pub(super) type IdentifierKeys = Vec<(i64, &'static str)>;
+
 /// One record as the engine takes it.
 pub(super) struct Prepared {
     pub item: Result<User, RecordError>,
@@ -32,7 +35,7 @@ pub(super) struct Prepared {
     /// For a readable user: its admission, applied only if the journal lets the record through.
     pub admission: Option<Admission>,
     /// For an admitted user: its identifier keys and their kinds.
-    pub keys: Vec<(i64, &'static str)>,
+    pub keys: IdentifierKeys,
 }
 
 /// What admission decided for one user, before anything is counted.

@@ -5,9 +5,10 @@
 //! Identifier claims are log-structured. Their keys are random, so inserting each into one
 //! B-tree dirties a page of it per key, and once that tree outgrows what a commit can share,
 //! every commit writes thousands of 4 KiB pages to the WAL: 7 GB for a million users, the one
-//! cost that grew faster than the input. Instead a claim appends to `identifiers_recent`
-//! (append-ordered: a batch's claims fill a few pages) and to an in-memory map of the same
-//! rows; when that map reaches [`MERGE_AT`] keys, one commit moves them into `identifiers` in
+//! cost that grew faster than the input. Instead the claims of a commit are appended to
+//! `identifier_log` as one row (a blob of key and holder pairs: a few pages, one statement)
+//! and kept in an in-memory map of the log; when that map reaches [`MERGE_AT`] keys, one
+//! commit moves them into `identifiers` in
 //! key order, which touches each of its leaf pages at most once. Only one process writes (the
 //! file lock), so the map is the log's exact image; it is reloaded from the log on open. A
 //! Bloom filter over `identifiers` ([`KeyFilter`]) spares a new key (the common case) its
@@ -26,7 +27,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 const SCHEMA_VERSION: &str = "3";
-/// The format before the identifier log: the same tables but `identifiers_recent`, which
+/// The format before the identifier log: the same tables but `identifier_log`, which
 /// opening adds (a journal of format 2 is one of format 3 with an empty log).
 const SCHEMA_VERSION_UPGRADABLE: &str = "2";
 
@@ -57,8 +58,9 @@ CREATE INDEX IF NOT EXISTS records_position ON records (source_ref, seq);
 -- holder: the records row (its number, not its id: the table stays small, so a batch's random
 -- keys dirty fewer pages).
 CREATE TABLE IF NOT EXISTS identifiers (key INTEGER PRIMARY KEY, holder INTEGER NOT NULL);
--- Identifier claims not yet merged into `identifiers`, in the order they were made.
-CREATE TABLE IF NOT EXISTS identifiers_recent (n INTEGER PRIMARY KEY, key INTEGER NOT NULL, holder INTEGER NOT NULL);
+-- Identifier claims not yet merged into `identifiers`: per commit, its (key, holder) pairs as
+-- 16 little-endian bytes each.
+CREATE TABLE IF NOT EXISTS identifier_log (n INTEGER PRIMARY KEY, pairs BLOB NOT NULL);
 ";
 
 pub struct SqliteStore {
@@ -68,10 +70,11 @@ pub struct SqliteStore {
     /// Row numbers of the records this run holds and has not settled: their outcomes update
     /// rows appended moments ago (hot pages) instead of searching the key index again.
     held: HashMap<String, i64>,
-    /// The identifier log (`identifiers_recent`) as a map: key → holder row.
+    /// The identifier log (`identifier_log`) as a map: key → holder row.
     recent: HashMap<i64, i64>,
-    /// Keys added to `recent` by the open transaction: taken out again if it never commits.
-    recent_uncommitted: Vec<i64>,
+    /// The claims of the open transaction, also in `recent`: logged by its commit, taken out
+    /// of `recent` again if it never commits.
+    recent_uncommitted: Vec<(i64, i64)>,
     /// Which keys `identifiers` may hold; built at the first identifier claim.
     filter: Option<KeyFilter>,
     /// [`MERGE_AT`], smaller in tests.
@@ -263,14 +266,19 @@ impl SqliteStore {
         let err = sqlite_err(&self.path);
         let mut stmt = self
             .conn
-            .prepare("SELECT key, holder FROM identifiers_recent")
+            .prepare("SELECT pairs FROM identifier_log")
             .map_err(&err)?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))
+            .query_map([], |r| r.get::<_, Vec<u8>>(0))
             .map_err(&err)?;
         for row in rows {
-            let (key, value) = row.map_err(&err)?;
-            self.recent.insert(key, value);
+            for pair in row.map_err(&err)?.chunks_exact(16) {
+                let (key, holder) = pair.split_at(8);
+                self.recent.insert(
+                    i64::from_le_bytes(key.try_into().expect("8 bytes")),
+                    i64::from_le_bytes(holder.try_into().expect("8 bytes")),
+                );
+            }
         }
         Ok(())
     }
@@ -343,7 +351,7 @@ impl JournalStore for SqliteStore {
     fn begin(&mut self) -> Result<Box<dyn StoreTx + '_>, JournalError> {
         let path = self.path.clone();
         // A transaction that ended without committing took its log rows with it.
-        for key in self.recent_uncommitted.drain(..) {
+        for (key, _) in self.recent_uncommitted.drain(..) {
             self.recent.remove(&key);
         }
         let tx = self.conn.transaction().map_err(sqlite_err(&path))?;
@@ -389,7 +397,7 @@ struct SqliteTx<'a> {
     run: i64,
     held: &'a mut HashMap<String, i64>,
     recent: &'a mut HashMap<i64, i64>,
-    recent_uncommitted: &'a mut Vec<i64>,
+    recent_uncommitted: &'a mut Vec<(i64, i64)>,
     filter: &'a mut Option<KeyFilter>,
     merge_at: usize,
 }
@@ -521,15 +529,9 @@ impl StoreTx for SqliteTx<'_> {
                 };
                 match holder {
                     None => {
-                        self.tx
-                            .prepare_cached(
-                                "INSERT INTO identifiers_recent (key, holder) VALUES (?1, ?2)",
-                            )
-                            .and_then(|mut s| s.execute(params![key, me]))
-                            .map_err(|e| self.err(e))?;
                         self.recent.insert(*key, me);
-                        self.recent_uncommitted.push(*key);
-                        fresh.push((*key, self.tx.last_insert_rowid()));
+                        self.recent_uncommitted.push((*key, me));
+                        fresh.push(*key);
                     }
                     Some(holder) if holder != me => {
                         collision = Some((holder, i));
@@ -539,12 +541,11 @@ impl StoreTx for SqliteTx<'_> {
                 }
             }
             if collision.is_some() {
-                for (key, log_row) in fresh {
+                // (The last claims of the transaction are this record's.)
+                let kept = self.recent_uncommitted.len() - fresh.len();
+                self.recent_uncommitted.truncate(kept);
+                for key in fresh {
                     self.recent.remove(&key);
-                    self.tx
-                        .prepare_cached("DELETE FROM identifiers_recent WHERE n = ?1")
-                        .and_then(|mut s| s.execute([log_row]))
-                        .map_err(|e| self.err(e))?;
                 }
             }
             collisions.push(match collision {
@@ -624,6 +625,18 @@ impl StoreTx for SqliteTx<'_> {
 
     fn commit(self: Box<Self>) -> Result<(), JournalError> {
         let merge = self.recent.len() >= self.merge_at;
+        // A merge takes this commit's claims with the rest of the map: no log row for them.
+        if !merge && !self.recent_uncommitted.is_empty() {
+            let pairs: Vec<u8> = self
+                .recent_uncommitted
+                .iter()
+                .flat_map(|(key, holder)| key.to_le_bytes().into_iter().chain(holder.to_le_bytes()))
+                .collect();
+            self.tx
+                .prepare_cached("INSERT INTO identifier_log (pairs) VALUES (?1)")
+                .and_then(|mut s| s.execute([pairs]))
+                .map_err(|e| self.err(e))?;
+        }
         if merge {
             // In key order, so that each leaf page of `identifiers` is written once.
             let mut rows: Vec<(i64, i64)> = self
@@ -642,7 +655,7 @@ impl StoreTx for SqliteTx<'_> {
                 }
             }
             self.tx
-                .execute("DELETE FROM identifiers_recent", [])
+                .execute("DELETE FROM identifier_log", [])
                 .map_err(|e| self.err(e))?;
             // Before the commit: a key in the filter that the table lacks (if the commit
             // fails) costs only a look-up.
@@ -702,6 +715,18 @@ mod tests {
             .unwrap()
     }
 
+    /// Keys in the identifier log (16 bytes each).
+    fn logged_keys(store: &SqliteStore) -> i64 {
+        store
+            .conn
+            .query_row(
+                "SELECT coalesce(sum(length(pairs)), 0) / 16 FROM identifier_log",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
     /// The identifier log merges into `identifiers`, forgets what a transaction that never
     /// committed claimed, and is read back by the next run: collisions are found wherever the
     /// earlier claim lives (merged, in the log, in the same transaction).
@@ -727,11 +752,8 @@ mod tests {
                 tx.commit().unwrap();
             }
             assert!(count(&store, "identifiers") >= 10, "a merge happened");
-            assert!(
-                count(&store, "identifiers_recent") > 0,
-                "the last claims are in the log"
-            );
-            assert!(count(&store, "identifiers_recent") < 10);
+            assert!(logged_keys(&store) > 0, "the last claims are in the log");
+            assert!(logged_keys(&store) < 10);
 
             // Claimed, then the transaction is abandoned: the keys are free again.
             let mut tx = store.begin().unwrap();
@@ -767,7 +789,7 @@ mod tests {
         );
         tx.commit().unwrap();
         assert_eq!(
-            count(&store, "identifiers") + count(&store, "identifiers_recent"),
+            count(&store, "identifiers") + logged_keys(&store),
             5 * 4 * 2 + 2,
             "every claimed key once"
         );
