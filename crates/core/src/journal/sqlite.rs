@@ -411,7 +411,7 @@ impl SqliteTx<'_> {
                 .tx
                 .query_row("SELECT count(*) FROM identifiers", [], |r| r.get(0))
                 .map_err(&err)?;
-            let mut filter = KeyFilter::with_capacity(2 * count as usize);
+            let mut filter = KeyFilter::for_keys(count as usize);
             let mut stmt = self
                 .tx
                 .prepare("SELECT key FROM identifiers")

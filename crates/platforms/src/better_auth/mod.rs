@@ -20,7 +20,7 @@ pub use verify_module::verify_module;
 use crate::SpecError;
 use crate::registry::{Endpoint, EnvVar, Flag, Platform, SinkPlan, Spec};
 use authferry_core::{
-    Existing, Field, Reason, Requirement, Sink, SinkCapabilities, SinkError, Timestamp, User,
+    Existing, Field, Reason, Requirement, Sink, SinkCapabilities, SinkError, Timestamp, User, Work,
     WriteItem, WriteOutcome,
 };
 use authferry_hash::{Format, PasswordTarget};
@@ -409,6 +409,92 @@ impl Sink for BetterAuthSink {
             .iter()
             .map(|item| mapping::map_user(item.user, &cx))
             .collect();
+        self.write_mapped(batch, mapped)
+    }
+
+    /// Maps batch N+1 (rows, two-factor encryption) on a thread of its own while batch N is
+    /// written, so that the database is not left waiting for the next rows.
+    fn write_stream(
+        &mut self,
+        work: std::sync::mpsc::Receiver<Work>,
+        answers: std::sync::mpsc::Sender<authferry_core::Answer>,
+    ) {
+        if !self.prepared {
+            return authferry_core::traits::answer_each(work, answers, |_| {
+                Err(SinkError::Config(
+                    "the Better Auth target was not prepared (prepare() runs before write_batch)"
+                        .into(),
+                ))
+            });
+        }
+        // Lent to the mapping thread for the run; everything else stays with the writer.
+        let crypto = self.crypto.take();
+        let (holds_totp, fallback_created) = (self.plan.holds_totp(), self.fallback_created);
+        std::thread::scope(|scope| {
+            let (to_writer, mapped_work) = std::sync::mpsc::sync_channel(1);
+            let crypto = crypto.as_ref();
+            scope.spawn(move || {
+                let cx = MappingContext {
+                    crypto,
+                    holds_totp,
+                    fallback_created,
+                };
+                for w in work {
+                    let mapped: Vec<Result<UserRows, Reason>> = match &w {
+                        Work::Write(batch) => batch
+                            .iter()
+                            .map(|q| mapping::map_user(&q.user, &cx))
+                            .collect(),
+                        Work::Settle(_) => Vec::new(),
+                    };
+                    if to_writer.send((w, mapped)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (w, mapped) in mapped_work {
+                let answer = match &w {
+                    Work::Write(batch) if batch.is_empty() => Ok(Vec::new()),
+                    Work::Write(batch) => {
+                        let items: Vec<WriteItem<'_>> = batch
+                            .iter()
+                            .map(|q| WriteItem {
+                                user: &q.user,
+                                resumed: q.resumed,
+                            })
+                            .collect();
+                        self.write_mapped(&items, mapped)
+                            .map(|outcomes| authferry_core::traits::acks(batch, outcomes))
+                    }
+                    Work::Settle(_) => Ok(Vec::new()),
+                };
+                let failed = answer.is_err();
+                if answers.send(answer).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        self.crypto = crypto;
+    }
+
+    fn pipeline_depth(&self) -> usize {
+        // One batch mapped while the one before is written.
+        2
+    }
+
+    fn finish(&mut self) -> Result<Vec<String>, SinkError> {
+        self.finish_notes()
+    }
+}
+
+impl BetterAuthSink {
+    /// Writes a mapped batch: lookups where needed, the inserts, the commit, then the
+    /// after-commit bookkeeping (counts, generated backup codes).
+    fn write_mapped(
+        &mut self,
+        batch: &[WriteItem<'_>],
+        mapped: Vec<Result<UserRows, Reason>>,
+    ) -> Result<Vec<WriteOutcome>, SinkError> {
         let keys = LookupKeys::new(
             mapped.iter().flatten().map(|rows| &rows.identity),
             &self.plan,
@@ -421,7 +507,7 @@ impl Sink for BetterAuthSink {
         Ok(outcomes)
     }
 
-    fn finish(&mut self) -> Result<Vec<String>, SinkError> {
+    fn finish_notes(&mut self) -> Result<Vec<String>, SinkError> {
         let mut notes = self.store.finish()?;
         let w = &self.written;
         if !w.foreign_digests.is_empty() {

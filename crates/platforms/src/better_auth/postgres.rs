@@ -36,15 +36,19 @@ fn push_copy_value(buf: &mut String, v: Val<'_>) {
         Val::Bool(b) => buf.push(if b { 't' } else { 'f' }),
         Val::Int(i) => buf.push_str(&i.to_string()),
         Val::Text(s) | Val::Date(s) => {
-            for c in s.chars() {
-                match c {
-                    '\\' => buf.push_str("\\\\"),
-                    '\t' => buf.push_str("\\t"),
-                    '\n' => buf.push_str("\\n"),
-                    '\r' => buf.push_str("\\r"),
-                    c => buf.push(c),
-                }
+            // Runs without a special byte are copied whole.
+            let mut rest = s;
+            while let Some(i) = rest.find(['\\', '\t', '\n', '\r']) {
+                buf.push_str(&rest[..i]);
+                buf.push_str(match rest.as_bytes()[i] {
+                    b'\\' => "\\\\",
+                    b'\t' => "\\t",
+                    b'\n' => "\\n",
+                    _ => "\\r",
+                });
+                rest = &rest[i + 1..];
             }
+            buf.push_str(rest);
         }
     }
 }
@@ -97,18 +101,39 @@ impl CopyError {
     }
 }
 
-fn copy_table(client: &mut impl GenericClient, sql: &str, data: &str) -> Result<(), CopyError> {
-    if data.is_empty() {
+/// Bytes of COPY text formatted before they are sent: the server parses and inserts one chunk
+/// while the next is formatted.
+const COPY_CHUNK: usize = 64 * 1024;
+
+/// COPYs the rows `format` writes (one call per row, `false` once there are no more), sending
+/// them in chunks as they are formatted.
+fn copy_table(
+    client: &mut impl GenericClient,
+    sql: &str,
+    mut format: impl FnMut(&mut String) -> bool,
+) -> Result<(), CopyError> {
+    let mut buf = String::with_capacity(COPY_CHUNK + 4096);
+    let mut more = format(&mut buf);
+    if buf.is_empty() && !more {
         return Ok(());
     }
     let mut writer = client.copy_in(sql)?;
-    if let Err(io) = writer.write_all(data.as_bytes()) {
-        // A refusal by the server can surface as an I/O error of the stream; `finish` then
-        // returns the server's own error.
-        return Err(match writer.finish() {
-            Err(e) => CopyError::Db(e),
-            Ok(_) => CopyError::Stream(io),
-        });
+    loop {
+        while more && buf.len() < COPY_CHUNK {
+            more = format(&mut buf);
+        }
+        if let Err(io) = writer.write_all(buf.as_bytes()) {
+            // A refusal by the server can surface as an I/O error of the stream; `finish`
+            // then returns the server's own error.
+            return Err(match writer.finish() {
+                Err(e) => CopyError::Db(e),
+                Ok(_) => CopyError::Stream(io),
+            });
+        }
+        buf.clear();
+        if !more {
+            break;
+        }
     }
     writer.finish()?;
     Ok(())
@@ -119,34 +144,46 @@ fn copy_rows(
     columns: &WriteColumns<'_>,
     rows: &[&UserRows],
 ) -> Result<(), CopyError> {
-    let (mut users, mut accounts, mut two_factors) = (String::new(), String::new(), String::new());
-    for r in rows {
-        push_copy_row(&mut users, &r.user_values(), columns.user);
-        for a in &r.accounts {
-            push_copy_row(&mut accounts, &r.account_values(a), columns.account);
-        }
-        if let (Some(tf), false) = (&r.two_factor, columns.two_factor.is_empty()) {
-            push_copy_row(
-                &mut two_factors,
-                &r.two_factor_values(tf),
-                columns.two_factor,
-            );
-        }
-    }
+    let mut users = rows.iter();
     copy_table(
         client,
         &copy_sql("user", &USER_WRITES, columns.user),
-        &users,
+        |buf| match users.next() {
+            Some(r) => {
+                push_copy_row(buf, &r.user_values(), columns.user);
+                true
+            }
+            None => false,
+        },
     )?;
+    let mut accounts = rows
+        .iter()
+        .flat_map(|r| r.accounts.iter().map(move |a| (*r, a)));
     copy_table(
         client,
         &copy_sql("account", &ACCOUNT_WRITES, columns.account),
-        &accounts,
+        |buf| match accounts.next() {
+            Some((r, a)) => {
+                push_copy_row(buf, &r.account_values(a), columns.account);
+                true
+            }
+            None => false,
+        },
     )?;
+    let mut two_factors = rows
+        .iter()
+        .filter(|_| !columns.two_factor.is_empty())
+        .filter_map(|r| r.two_factor.as_ref().map(|tf| (*r, tf)));
     copy_table(
         client,
         &copy_sql("twoFactor", &TWO_FACTOR_WRITES, columns.two_factor),
-        &two_factors,
+        |buf| match two_factors.next() {
+            Some((r, tf)) => {
+                push_copy_row(buf, &r.two_factor_values(tf), columns.two_factor);
+                true
+            }
+            None => false,
+        },
     )
 }
 
@@ -388,5 +425,27 @@ impl Store for PostgresStore {
 
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {
         Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_only_its_special_bytes() {
+        let mut buf = String::new();
+        push_copy_value(&mut buf, Val::Text("Zoë\tA\\B\nC\rD – é"));
+        assert_eq!(buf, "Zoë\\tA\\\\B\\nC\\rD – é");
+        buf.clear();
+        push_copy_value(&mut buf, Val::Text("\\\\"));
+        assert_eq!(buf, "\\\\\\\\");
+        buf.clear();
+        push_copy_row(
+            &mut buf,
+            &[Val::Null, Val::Bool(true), Val::Int(-3)],
+            &[2, 0, 1],
+        );
+        assert_eq!(buf, "-3\t\\N\tt\n");
     }
 }
