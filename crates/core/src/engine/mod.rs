@@ -331,8 +331,9 @@ impl Flight {
 /// the summary; an `Err` means the run could not go on (the journal or the target failed) and
 /// everything acknowledged so far is in the journal.
 ///
-/// Three threads overlap: the source parses (and works out versions), this thread claims,
-/// validates and journals batch N+1, the sink writes batch N and answers record by record.
+/// The stages overlap on threads of their own: the source parses; workers validate, prepare
+/// passwords, work out versions and digest identifiers (see [`prepare`]); this thread claims
+/// and journals batch N+1 while the sink writes batch N and answers record by record.
 /// Journal traffic is one commit per batch: the outcomes answered so far, and the record and
 /// identifier claims of the next batch, durable before that batch is handed to the sink.
 pub fn run(

@@ -152,9 +152,11 @@ impl SqliteStore {
             create_private(path)?;
         }
         let lock = if run { Some(lock(path)?) } else { None };
+        // 8 MiB of page cache: what a run touches is the tail of `records` and the pages a
+        // merge or a filter's false positive reaches (the identifier log is in memory).
         let mut store = SqliteStore::connect(
             path,
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384; PRAGMA wal_autocheckpoint=20000;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-8192; PRAGMA wal_autocheckpoint=20000;",
             lock,
         )?;
         for suffix in ["-wal", "-shm"] {
