@@ -198,14 +198,7 @@ pub trait Sink: Send {
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
-                let items: Vec<WriteItem<'_>> = batch
-                    .iter()
-                    .map(|q| WriteItem {
-                        user: &q.user,
-                        resumed: q.resumed,
-                    })
-                    .collect();
-                let outcomes = self.write_batch(&items)?;
+                let outcomes = self.write_batch(&write_items(batch))?;
                 Ok(acks(batch, outcomes))
             }
             Work::Settle(tickets) => {
@@ -248,6 +241,17 @@ pub fn answer_each(
             break;
         }
     }
+}
+
+/// A batch as [`Sink::write_batch`] takes it.
+pub fn write_items(batch: &[Queued]) -> Vec<WriteItem<'_>> {
+    batch
+        .iter()
+        .map(|q| WriteItem {
+            user: &q.user,
+            resumed: q.resumed,
+        })
+        .collect()
 }
 
 /// Pairs a batch's records with its outcomes (in the batch's order). A sink that answers a

@@ -455,17 +455,9 @@ impl Sink for BetterAuthSink {
             for (w, mapped) in mapped_work {
                 let answer = match &w {
                     Work::Write(batch) if batch.is_empty() => Ok(Vec::new()),
-                    Work::Write(batch) => {
-                        let items: Vec<WriteItem<'_>> = batch
-                            .iter()
-                            .map(|q| WriteItem {
-                                user: &q.user,
-                                resumed: q.resumed,
-                            })
-                            .collect();
-                        self.write_mapped(&items, mapped)
-                            .map(|outcomes| authferry_core::traits::acks(batch, outcomes))
-                    }
+                    Work::Write(batch) => self
+                        .write_mapped(&authferry_core::traits::write_items(batch), mapped)
+                        .map(|outcomes| authferry_core::traits::acks(batch, outcomes)),
                     Work::Settle(_) => Ok(Vec::new()),
                 };
                 let failed = answer.is_err();
