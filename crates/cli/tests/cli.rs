@@ -365,3 +365,68 @@ fn a_source_that_changed_under_its_journal_is_refused() {
     assert!(stderr.contains("new --journal"), "{stderr}");
     assert!(!stderr.contains("re-run the same command"), "{stderr}");
 }
+
+/// Issue 9 items 1 and 2 end to end: a Clerk export with a stray quote and a row cut short
+/// accounts for every row — the report reads as many records as the file has rows, the two
+/// damaged rows fail with their reason, the rest move.
+#[test]
+fn every_row_of_a_damaged_csv_is_accounted_for() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("users.csv"),
+        "id,first_name,last_name,primary_email_address\n\
+         user_1,\"Al,Smith,al@example.com\n\
+         user_2,Bea,Jones,bea@example.com\n\
+         user_3,Cy,cy@example.com\n\
+         user_4,Di,Ng,di@example.com\n",
+    )
+    .unwrap();
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            "clerk-csv:users.csv",
+            "--to",
+            "ndjson:out.ndjson",
+            "--report",
+            "report.json",
+            "--failures",
+            "failures.ndjson",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["records"], 4, "{report}");
+    assert_eq!(report["counts"]["migrated"], 2, "{report}");
+    assert_eq!(report["counts"]["failed"], 2, "{report}");
+    let failures = std::fs::read_to_string(dir.path().join("failures.ndjson")).unwrap();
+    let failed: Vec<serde_json::Value> = failures
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(failed[0]["source_id"], "user_1", "{failures}");
+    assert!(
+        failed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("quoted cell"),
+        "{failures}"
+    );
+    assert_eq!(failed[1]["source_id"], "user_3", "{failures}");
+    assert!(
+        failed[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("has 3 cells"),
+        "{failures}"
+    );
+    let written = std::fs::read_to_string(dir.path().join("out.ndjson")).unwrap();
+    assert!(written.contains("\"user_2\"") && written.contains("\"user_4\""));
+}

@@ -49,6 +49,24 @@ pub fn open_counted(path: &Path) -> io::Result<(BufReader<CountingReader<File>>,
     Ok((BufReader::with_capacity(256 * 1024, reader), progress))
 }
 
+/// Opens an export again at byte `offset` (a reader that resynchronises after a broken
+/// record), counting into the same [`ByteProgress`], which is set to `offset`.
+pub fn open_counted_at(
+    path: &Path,
+    offset: u64,
+    progress: &ByteProgress,
+) -> io::Result<BufReader<CountingReader<File>>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    progress.read.store(offset, Ordering::Relaxed);
+    let reader = CountingReader {
+        inner: file,
+        progress: progress.clone(),
+    };
+    Ok(BufReader::with_capacity(256 * 1024, reader))
+}
+
 /// Creates (or truncates) a file that will hold user data, readable by its owner only.
 /// The mode is set at creation, so there is no moment when the file is world-readable.
 pub fn create_private_file(path: &Path) -> io::Result<File> {

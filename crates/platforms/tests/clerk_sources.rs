@@ -75,9 +75,10 @@ fn dashboard_csv_maps_every_column() {
     assert!(source.describe().contains("dashboard layout"));
     let records = drain(&mut source);
 
-    // Ten data rows: one blank (skipped), one without an id (an error), eight users.
-    assert_eq!(ok_users(&records).len(), 8, "{records:#?}");
-    assert_eq!(errors(&records).len(), 1);
+    // Ten data rows: one blank (skipped), one without an id and one cut short (errors), seven
+    // users.
+    assert_eq!(ok_users(&records).len(), 7, "{records:#?}");
+    assert_eq!(errors(&records).len(), 2);
 
     // Clerk's own sample row, after the BOM and the `#` comment line.
     let jane = user(&records, "user_2YDryYFVMM1W1plDDKz7Gzf4we6");
@@ -160,10 +161,17 @@ fn dashboard_csv_maps_every_column() {
         ))
     );
 
-    // A row that stops early: the missing cells are absent.
-    let short = user(&records, "user_2shortRow0000000000000000007");
-    assert_eq!(short.emails, [email("short@example.com", false, true)]);
-    assert!(short.password.is_none());
+    // A row that stops early fails (issue 9: it used to move without the password its missing
+    // cells may have held), with both counts.
+    let short = errors(&records)[1];
+    assert_eq!(
+        short.source_id.as_deref(),
+        Some("user_2shortRow0000000000000000007")
+    );
+    assert!(
+        short.message.contains("has 5 cells, the header has 13"),
+        "{short}"
+    );
 
     // The row without an id fails alone, naming the field and where it is.
     let no_id = errors(&records)[0];
@@ -183,7 +191,7 @@ fn dashboard_csv_keeps_file_order() {
     assert_eq!(ids[0].as_deref(), Some("user_2YDryYFVMM1W1plDDKz7Gzf4we6"));
     assert_eq!(ids[5].as_deref(), Some("user_2unverifiedPrimary000000005"));
     assert_eq!(ids[6], None, "the row without an id");
-    assert_eq!(ids[8].as_deref(), Some("user_2shortRow0000000000000000007"));
+    assert_eq!(ids[8], None, "the row cut short");
 }
 
 #[test]
@@ -310,6 +318,115 @@ fn csv_cell_that_is_not_utf8_fails_that_record_only() {
     assert_eq!(err.field.as_deref(), Some("first_name"));
     assert!(err.message.contains("UTF-8"));
     assert_eq!(records[1].as_ref().unwrap().source_id, "user_2");
+}
+
+/// Issue 9 item 1: an unbalanced quote used to swallow every row after it into one cell —
+/// "records read 1" for a 3-row file, the other users nowhere. Now its row fails, naming the
+/// line, and the rows after it are read.
+#[test]
+fn csv_stray_quote_fails_its_row_and_the_rows_after_it_still_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quote.csv");
+    std::fs::write(
+        &path,
+        "# comment before the header\n\
+         id,first_name,last_name,primary_email_address,password_digest\n\
+         user_1,\"Al,Smith,al@example.com,\n\
+         user_2,Bea,Jones,bea@example.com,\n\
+         user_3,\"Cy, Jr.\",Doe,cy@example.com,\n\
+         user_4,Di,\"Multi\nline\",di@example.com,\n\
+         user_5,Ed,Ng,ed@example.com,\n",
+    )
+    .unwrap();
+    let records = drain(&mut ClerkCsvSource::open(&path).unwrap());
+    let ids: Vec<&str> = ok_users(&records)
+        .iter()
+        .map(|u| u.source_id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["user_2", "user_3", "user_4", "user_5"],
+        "{records:#?}"
+    );
+    let errs = errors(&records);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].source_id.as_deref(), Some("user_1"));
+    assert!(
+        errs[0].message.contains("line 3") && errs[0].message.contains("quoted cell"),
+        "{}",
+        errs[0].message
+    );
+    assert!(!errs[0].fatal);
+    // A quoted comma and a legitimate cell over two lines are data, not damage.
+    assert_eq!(
+        user(&records, "user_3").first_name.as_deref(),
+        Some("Cy, Jr.")
+    );
+    assert_eq!(
+        user(&records, "user_4").last_name.as_deref(),
+        Some("Multi\nline")
+    );
+
+    // The quote on the last row: it runs to the end of the file, and still only its own row fails.
+    std::fs::write(
+        &path,
+        "id,first_name,primary_email_address\nuser_1,\"Al,al@example.com\nuser_2,Bea,bea@example.com\n",
+    )
+    .unwrap();
+    let records = drain(&mut ClerkCsvSource::open(&path).unwrap());
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert!(records[0].is_err());
+    assert_eq!(records[1].as_ref().unwrap().source_id, "user_2");
+}
+
+/// Issue 9 item 2: a row cut short (or with cells to spare) used to migrate with whatever its
+/// cells happened to hold — a user without the password it had. It fails with both counts.
+#[test]
+fn csv_row_with_another_number_of_cells_than_the_header_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ragged.csv");
+    std::fs::write(
+        &path,
+        format!(
+            "id,first_name,primary_email_address,password_digest,password_hasher\n\
+             user_1,Al,al@example.com\n\
+             user_2,Bea,bea@example.com,{CLERK_SAMPLE_DIGEST},bcrypt\n\
+             user_3,Cy,cy@example.com,{CLERK_SAMPLE_DIGEST},bcrypt,extra\n\
+             ,,,,\n"
+        ),
+    )
+    .unwrap();
+    let records = drain(&mut ClerkCsvSource::open(&path).unwrap());
+    assert_eq!(records.len(), 3, "a blank row is no record: {records:#?}");
+    let short = records[0].as_ref().unwrap_err();
+    assert_eq!(short.source_id.as_deref(), Some("user_1"));
+    assert!(
+        short.message.contains("has 3 cells, the header has 5"),
+        "{}",
+        short.message
+    );
+    assert_eq!(records[1].as_ref().unwrap().source_id, "user_2");
+    let long = records[2].as_ref().unwrap_err();
+    assert!(long.message.contains("has 6 cells"), "{}", long.message);
+    assert!(!long.message.contains(CLERK_SAMPLE_DIGEST));
+}
+
+#[test]
+fn csv_header_naming_a_column_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("twice.csv");
+    std::fs::write(
+        &path,
+        "id,primary_email_address,Password_Digest,password_digest\nuser_1,a@example.com,x,y\n",
+    )
+    .unwrap();
+    let err = ClerkCsvSource::open(&path).err().expect("refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    assert!(
+        err.to_string()
+            .contains("`password_digest` twice (columns 3 and 4)"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -17,12 +17,17 @@
 //! ```
 //!
 //! Columns are matched by name (case-insensitively, in any order); unknown columns are
-//! ignored and every column but `id` may be missing. Several values in one cell are separated
-//! by `|` (Clerk's own separator) or `,`. An empty cell is an absent value.
+//! ignored and every column but `id` may be missing; a name twice is refused. Several values
+//! in one cell are separated by `|` (Clerk's own separator) or `,`. An empty cell is an absent
+//! value.
+//!
+//! No row vanishes: a row whose number of cells is not the header's fails with both counts,
+//! and a quote that opens a cell and is not closed before the row ends (which would swallow the
+//! rows after it into one cell) fails its row, and reading resumes at the next line.
 
 use super::{IdentifierList, parse_flag, split_multi};
 use crate::shared::parse_date_text;
-use authferry_core::io::{ByteProgress, CountingReader, open_counted};
+use authferry_core::io::{ByteProgress, CountingReader, open_counted, open_counted_at};
 use authferry_core::{PasswordCredential, RecordError, Secret, Source, User};
 use serde_json::Value;
 use std::fs::File;
@@ -181,6 +186,12 @@ pub struct ClerkCsvSource {
     /// the CSV reader's line count misses newlines inside quoted cells.
     rows_read: u64,
     finished: bool,
+    /// Cells in the header: every row has as many.
+    header_len: usize,
+    /// Where the current CSV reader started in the file (it starts again after a broken
+    /// row): its byte offset, and the file's line number before its first line.
+    base: u64,
+    line_offset: u64,
 }
 
 impl ClerkCsvSource {
@@ -188,7 +199,7 @@ impl ClerkCsvSource {
     /// (no `id` column, or no column identifying a user) is refused here, before any record.
     pub fn open(path: &Path) -> io::Result<Self> {
         let (mut file, progress) = open_counted(path)?;
-        skip_preamble(&mut file)?;
+        let (preamble_bytes, preamble_lines) = skip_preamble(&mut file)?;
         let mut reader = ::csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
@@ -210,6 +221,18 @@ impl ClerkCsvSource {
                 "not a Clerk users export: the file is empty",
             ));
         }
+        for (i, name) in names.iter().enumerate() {
+            if let Some(j) = names[..i].iter().position(|n| n == name && !n.is_empty()) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the header names `{name}` twice (columns {} and {}): which one holds the users' data is anyone's guess; remove one",
+                        j + 1,
+                        i + 1
+                    ),
+                ));
+            }
+        }
         let columns = ColumnIndex::from_header(&names);
         let layout = detect_layout(&columns).map_err(|why| {
             io::Error::new(
@@ -226,6 +249,9 @@ impl ClerkCsvSource {
             progress,
             rows_read: 0,
             finished: false,
+            header_len: names.len(),
+            base: preamble_bytes,
+            line_offset: preamble_lines,
         })
     }
 
@@ -275,15 +301,17 @@ fn csv_to_io(e: ::csv::Error) -> io::Error {
 /// Skips what comes before the header: a UTF-8 byte order mark, blank lines, and `#` comment
 /// lines (Clerk's own sample export starts with `# Password for users with passwords: …`, and
 /// Clerk's importer reads CSV with comments skipped). Only lines before the header are
-/// skipped: in the rows a leading `#` is data.
-fn skip_preamble<R: BufRead>(reader: &mut R) -> io::Result<()> {
+/// skipped: in the rows a leading `#` is data. Returns the bytes and lines skipped.
+fn skip_preamble<R: BufRead>(reader: &mut R) -> io::Result<(u64, u64)> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     let mut at_start = true;
     let mut discarded = Vec::new();
+    let (mut bytes, mut lines) = (0u64, 0u64);
     loop {
         let buf = reader.fill_buf()?;
         if at_start && buf.starts_with(BOM) {
             reader.consume(BOM.len());
+            bytes += BOM.len() as u64;
             at_start = false;
             continue;
         }
@@ -291,11 +319,89 @@ fn skip_preamble<R: BufRead>(reader: &mut R) -> io::Result<()> {
         match buf.first() {
             Some(b'#') => {
                 discarded.clear();
-                reader.read_until(b'\n', &mut discarded)?;
+                bytes += reader.read_until(b'\n', &mut discarded)? as u64;
+                lines += 1;
             }
-            Some(b'\r' | b'\n') => reader.consume(1),
-            _ => return Ok(()),
+            Some(b'\r') => {
+                reader.consume(1);
+                bytes += 1;
+            }
+            Some(b'\n') => {
+                reader.consume(1);
+                bytes += 1;
+                lines += 1;
+            }
+            _ => return Ok((bytes, lines)),
         }
+    }
+}
+
+impl ClerkCsvSource {
+    /// Checks a data row's shape. A row with another number of cells than the header fails;
+    /// if it also ran over several lines, a quote swallowed the rows after it: it fails, and
+    /// reading starts again at the line after its first.
+    fn check_shape(&mut self) -> Result<(), RecordError> {
+        let fields = self.record.len();
+        let row = Row {
+            record: &self.record,
+            columns: &self.columns,
+            number: self.rows_read,
+        };
+        if fields == self.header_len || row.is_blank() {
+            return Ok(());
+        }
+        // The id, when the row's first cells are sound enough to have one.
+        let id = row
+            .text(Column::Id, None)
+            .ok()
+            .flatten()
+            .filter(|id| id.len() <= 255 && !id.contains(['\n', '"']))
+            .map(str::to_owned);
+        let (start_byte, start_line) = self
+            .record
+            .position()
+            .map(|p| (p.byte(), p.line()))
+            .unwrap_or_default();
+        let next_line = self.reader.position().line();
+        let line = self.line_offset + start_line;
+        if next_line > start_line + 1 {
+            let swallowed = next_line - start_line - 1;
+            self.resume_after(self.base + start_byte, line)
+                .map_err(|e| {
+                    RecordError::fatal(format!("cannot read {}: {e}", self.path.display()))
+                })?;
+            return Err(RecordError::invalid(
+                id,
+                None,
+                format!(
+                    "row {} (line {line}): a quoted cell opens on this line and is not closed before the row ends,                      so the {swallowed} lines after it read as part of it (a stray `\"`?); the row is failed and                      the lines after it are read as rows of their own",
+                    self.rows_read
+                ),
+            ));
+        }
+        Err(RecordError::invalid(
+            id,
+            None,
+            format!(
+                "row {} (line {line}) has {fields} cells, the header has {}: the row is cut short or \
+                 has cells to spare, so no cell can be trusted to be the column it claims",
+                self.rows_read, self.header_len
+            ),
+        ))
+    }
+
+    /// Starts reading again at the line after the one at byte `from` (file line `line`).
+    fn resume_after(&mut self, from: u64, line: u64) -> io::Result<()> {
+        let mut rest = open_counted_at(&self.path, from, &self.progress)?;
+        let mut first_line = Vec::new();
+        let skipped = rest.read_until(b'\n', &mut first_line)? as u64;
+        self.base = from + skipped;
+        self.line_offset = line;
+        self.reader = ::csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(rest);
+        Ok(())
     }
 }
 
@@ -333,6 +439,12 @@ impl Source for ClerkCsvSource {
                 }
             }
             self.rows_read += 1;
+            if let Err(e) = self.check_shape() {
+                if e.fatal {
+                    self.finished = true;
+                }
+                return Some(Err(e));
+            }
             let row = Row {
                 record: &self.record,
                 columns: &self.columns,
