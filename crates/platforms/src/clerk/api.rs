@@ -36,7 +36,10 @@ impl std::fmt::Debug for ClerkSettings {
                 "secret_key",
                 &self.secret_key.as_ref().map(|_| "[redacted]"),
             )
-            .field("api_url", &self.api_url)
+            .field(
+                "api_url",
+                &self.api_url.as_deref().map(authferry_pg::redact_url),
+            )
             .field("rate", &self.rate)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -172,7 +175,8 @@ impl ClerkApi {
         }
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(format!(
-                "CLERK_API_URL `{base}` must start with https:// (or http:// for a local server)"
+                "CLERK_API_URL `{}` must start with https:// (or http:// for a local server)",
+                authferry_pg::redact_url(&base)
             ));
         }
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -207,8 +211,9 @@ impl ClerkApi {
         ))
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base
+    /// The API's address as shown to people: a password in it (`https://u:p@host`) masked.
+    pub fn base_url(&self) -> String {
+        authferry_pg::redact_url(&self.base)
     }
 
     /// `1000 requests / 10 s (Clerk's limit for sk_live_ keys)`.
@@ -419,6 +424,26 @@ mod tests {
         let r = RateBudget::new(5, 1);
         assert_eq!(with("sk_live_abc", Some(r)).limiter.budget(), r);
         assert_eq!(with("sk_test_abc", None).base_url(), "http://127.0.0.1:9");
+    }
+
+    /// Issue 9 item 7: a password in CLERK_API_URL (a proxy's) is never shown.
+    #[test]
+    fn a_password_in_the_api_url_is_masked_wherever_the_url_is_shown() {
+        let settings = ClerkSettings {
+            secret_key: Some(Secret::new("sk_test_abc")),
+            api_url: Some("http://proxyuser:pr0xy-pa55@127.0.0.1:9/v1".into()),
+            ..Default::default()
+        };
+        let api = ClerkApi::new(&settings).unwrap();
+        assert_eq!(api.base_url(), "http://proxyuser:***@127.0.0.1:9");
+        assert!(!format!("{settings:?}").contains("pr0xy-pa55"));
+        let err = ClerkApi::new(&ClerkSettings {
+            api_url: Some("ftp://u:pr0xy-pa55@x".into()),
+            ..settings
+        })
+        .err()
+        .unwrap();
+        assert!(!err.contains("pr0xy-pa55"), "{err}");
     }
 
     #[test]
