@@ -430,3 +430,58 @@ fn every_row_of_a_damaged_csv_is_accounted_for() {
     let written = std::fs::read_to_string(dir.path().join("out.ndjson")).unwrap();
     assert!(written.contains("\"user_2\"") && written.contains("\"user_4\""));
 }
+
+/// Issue 9 item 5: a target, journal or report that is the source (or a link to it) is
+/// refused before anything is written; so is an NDJSON target already holding other data.
+#[test]
+fn overlapping_files_and_a_foreign_ndjson_target_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    input(dir.path());
+    let source = std::fs::read(dir.path().join("in.ndjson")).unwrap();
+    std::os::unix::fs::symlink("in.ndjson", dir.path().join("link.ndjson")).unwrap();
+    for args in [
+        vec!["--to", "ndjson:in.ndjson"],
+        vec!["--to", "ndjson:link.ndjson"],
+        vec!["--to", "ndjson:out.ndjson", "--report", "in.ndjson"],
+        vec!["--to", "ndjson:out.ndjson", "--journal", "sqlite:in.ndjson"],
+        vec![
+            "--to",
+            "ndjson:out.ndjson",
+            "--report",
+            "r.json",
+            "--failures",
+            "r.json",
+        ],
+    ] {
+        let mut all = vec!["migrate", "--from", "ndjson:in.ndjson"];
+        all.extend(args.iter().copied());
+        let out = authferry(dir.path(), &all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("name the same file"), "{args:?}: {stderr}");
+    }
+    assert_eq!(std::fs::read(dir.path().join("in.ndjson")).unwrap(), source);
+    assert!(!dir.path().join("out.ndjson").exists());
+
+    std::fs::write(dir.path().join("other.ndjson"), "{\"order\":1}\n").unwrap();
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:other.ndjson",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("already holds data that is not users"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("other.ndjson")).unwrap(),
+        "{\"order\":1}\n"
+    );
+}

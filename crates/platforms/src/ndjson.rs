@@ -128,6 +128,7 @@ impl NdjsonSink {
     pub fn create(path: &Path) -> std::io::Result<Self> {
         let mut present = Vec::new();
         let mut complete_len = 0u64;
+        let mut lines = 0u64;
         if path.exists() {
             use std::io::{BufRead, BufReader};
             let mut reader = BufReader::new(std::fs::File::open(path)?);
@@ -139,10 +140,26 @@ impl NdjsonSink {
                     break;
                 }
                 complete_len += n as u64;
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                    && let Some(id) = v.get("source_id").and_then(|v| v.as_str())
+                lines += 1;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str::<serde_json::Value>(&line)
+                    .ok()
+                    .and_then(|v| v.get("source_id")?.as_str().map(id_key))
                 {
-                    present.push(id_key(id));
+                    Some(key) => present.push(key),
+                    // Appending users to somebody else's data would mix the two for good.
+                    None => {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!(
+                                "{} already holds data that is not users written by authferry (line {lines}): \
+                                 choose a new file for the target",
+                                path.display()
+                            ),
+                        ));
+                    }
                 }
             }
         }

@@ -65,12 +65,61 @@ fn spec_error(e: SpecError) -> anyhow::Error {
     }
 }
 
-fn execute(plan: RunPlan) -> anyhow::Result<i32> {
-    if let (Some(r), Some(f)) = (&plan.report, &plan.failures)
-        && r == f
-    {
-        return Err(UsageError("--report and --failures must be different files".into()).into());
+/// The local file an endpoint names (`clerk-csv:x.csv`, `better-auth:sqlite:x.db`,
+/// `ndjson:x`), if any: what follows its last scheme prefix, when that is not a URL.
+fn endpoint_file(spec: &str) -> Option<PathBuf> {
+    if spec.contains("://") {
+        return None;
     }
+    let path = spec.rsplit_once(':').map(|(_, p)| p)?;
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+/// Refuses a run whose files overlap: a target, journal, report or failure log that is the
+/// source (it would append to its own input and read its output back) or one another.
+fn check_distinct_files(plan: &RunPlan) -> Result<(), UsageError> {
+    let mut files: Vec<(&str, PathBuf)> = Vec::new();
+    if let Some(p) = endpoint_file(&plan.from) {
+        files.push(("--from", p));
+    }
+    if let Some(p) = endpoint_file(&plan.to) {
+        files.push(("--to", p));
+    }
+    for (flag, path) in [
+        ("--journal", &plan.journal),
+        ("--report", &plan.report),
+        ("--failures", &plan.failures),
+    ] {
+        if let Some(p) = path {
+            let p = p.to_string_lossy();
+            if !p.contains("://") {
+                files.push((flag, PathBuf::from(p.strip_prefix("sqlite:").unwrap_or(&p))));
+            }
+        }
+    }
+    for (i, (a_flag, a)) in files.iter().enumerate() {
+        for (b_flag, b) in &files[..i] {
+            let same = a == b
+                || match (
+                    authferry_core::io::file_identity(a),
+                    authferry_core::io::file_identity(b),
+                ) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => false,
+                };
+            if same {
+                return Err(UsageError(format!(
+                    "{b_flag} and {a_flag} name the same file ({}): give each its own file",
+                    a.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn execute(plan: RunPlan) -> anyhow::Result<i32> {
+    check_distinct_files(&plan)?;
     // Both specs are checked before either is opened: a typo in `--to` is a usage error even
     // when `--from` names a missing file.
     let (source_spec, sink_spec) = authferry_platforms::registry::parse_run(
