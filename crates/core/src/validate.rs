@@ -15,6 +15,12 @@ pub const MAX_URL: usize = 2048;
 pub const MAX_DIGEST: usize = 1024;
 pub const MAX_METADATA_BYTES: usize = 64 * 1024;
 
+/// The instants every target stores alike: years 1 to 9999 (RFC 3339's four digits; inside
+/// JavaScript's `Date` and PostgreSQL's `timestamptz`). SQLite would take any number and
+/// better-auth would read it back as nonsense.
+pub const MIN_TIMESTAMP_MS: i64 = -62_135_596_800_000;
+pub const MAX_TIMESTAMP_MS: i64 = 253_402_300_799_999;
+
 /// Checks one user. The first problem found is returned; messages name the field and never
 /// quote a secret.
 pub fn validate(user: &User) -> Result<(), Reason> {
@@ -159,16 +165,105 @@ pub fn validate(user: &User) -> Result<(), Reason> {
         ("unsafe_metadata", &user.unsafe_metadata),
     ] {
         if let Some(v) = value {
-            let size = serde_json::to_string(v).map(|s| s.len()).unwrap_or(0);
-            if size > MAX_METADATA_BYTES {
+            let json = serde_json::to_string(v).unwrap_or_default();
+            if json.len() > MAX_METADATA_BYTES {
                 return fail(
                     ReasonCode::OversizedField,
-                    format!("field `{name}` has {size} bytes of JSON (limit {MAX_METADATA_BYTES})"),
+                    format!(
+                        "field `{name}` has {} bytes of JSON (limit {MAX_METADATA_BYTES})",
+                        json.len()
+                    ),
+                );
+            }
+            if json.contains("\\u0000") {
+                return fail(
+                    ReasonCode::InvalidField,
+                    format!(
+                        "field `{name}` contains a NUL character (\\u0000), which PostgreSQL's JSON refuses"
+                    ),
                 );
             }
         }
     }
+    if let Some(name) = nul_field(user) {
+        return fail(
+            ReasonCode::InvalidField,
+            format!("field `{name}` contains a NUL character, which no target stores as text"),
+        );
+    }
+    let timestamps = [
+        ("created_at", user.created_at),
+        ("updated_at", user.updated_at),
+        ("last_sign_in_at", user.last_sign_in_at),
+    ]
+    .into_iter()
+    .chain(user.external_accounts.iter().flat_map(|a| {
+        [
+            ("external_accounts[].created_at", a.created_at),
+            ("external_accounts[].updated_at", a.updated_at),
+        ]
+    }));
+    for (name, t) in timestamps {
+        if let Some(t) = t
+            && !(MIN_TIMESTAMP_MS..=MAX_TIMESTAMP_MS).contains(&t.0)
+        {
+            return fail(
+                ReasonCode::InvalidField,
+                format!(
+                    "field `{name}` ({} ms since 1970) is outside the years 1 to 9999 that every target stores",
+                    t.0
+                ),
+            );
+        }
+    }
     Ok(())
+}
+
+/// The first text field holding a NUL byte: PostgreSQL refuses it, SQLite cuts the text there.
+fn nul_field(user: &User) -> Option<&'static str> {
+    let has = |s: &str| s.contains('\0');
+    let opt = |s: &Option<String>| s.as_deref().is_some_and(has);
+    if has(&user.source_id) {
+        return Some("source_id");
+    }
+    for (name, value) in [
+        ("external_id", &user.external_id),
+        ("username", &user.username),
+        ("first_name", &user.first_name),
+        ("last_name", &user.last_name),
+        ("display_name", &user.display_name),
+        ("image_url", &user.image_url),
+    ] {
+        if opt(value) {
+            return Some(name);
+        }
+    }
+    if user.emails.iter().any(|e| has(&e.address)) {
+        return Some("emails");
+    }
+    if user.phones.iter().any(|p| has(&p.number)) {
+        return Some("phones");
+    }
+    if let Some(pw) = &user.password {
+        if has(pw.digest.expose()) {
+            return Some("password.digest");
+        }
+        if opt(&pw.hasher) {
+            return Some("password.hasher");
+        }
+    }
+    if user.backup_codes.iter().any(|c| has(c.expose())) {
+        return Some("backup_codes");
+    }
+    user.external_accounts
+        .iter()
+        .any(|a| {
+            has(&a.provider)
+                || has(&a.provider_user_id)
+                || opt(&a.email)
+                || a.scopes.iter().any(|s| has(s))
+        })
+        .then_some("external_accounts")
 }
 
 /// A pragmatic address check: what every platform here would accept, without DNS.
@@ -344,6 +439,43 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(validate(&u).unwrap_err().code, ReasonCode::InvalidPhone);
+    }
+
+    /// Issue 9 item 6: what PostgreSQL refuses, SQLite used to take (a NUL cut the text,
+    /// year −1199 was stored): now every target gets the same answer, naming the field.
+    #[test]
+    fn nul_bytes_and_out_of_range_timestamps_fail_for_every_target() {
+        let mut u = user_with_email("ada@example.com");
+        u.first_name = Some("Ada\0Lovelace".into());
+        let r = validate(&u).unwrap_err();
+        assert!(
+            r.message.contains("`first_name`") && r.message.contains("NUL"),
+            "{}",
+            r.message
+        );
+
+        let mut u = user_with_email("ada@example.com");
+        u.public_metadata = Some(serde_json::json!({"note": "a\u{0}b"}));
+        assert!(
+            validate(&u)
+                .unwrap_err()
+                .message
+                .contains("`public_metadata`")
+        );
+
+        let mut u = user_with_email("ada@example.com");
+        u.created_at = Some(crate::model::Timestamp(-99_999_999_999_999));
+        let r = validate(&u).unwrap_err();
+        assert!(
+            r.message.contains("`created_at`") && r.message.contains("years 1 to 9999"),
+            "{}",
+            r.message
+        );
+        u.created_at = Some(crate::model::Timestamp(MAX_TIMESTAMP_MS + 1));
+        assert!(validate(&u).is_err());
+        u.created_at = Some(crate::model::Timestamp(MAX_TIMESTAMP_MS));
+        u.last_sign_in_at = Some(crate::model::Timestamp(MIN_TIMESTAMP_MS));
+        assert!(validate(&u).is_ok(), "the edges are stored");
     }
 
     #[test]
