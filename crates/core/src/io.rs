@@ -312,7 +312,14 @@ fn stream_lines<T: DeserializeOwned, R: BufRead>(
             }
             Err(e) => {
                 // One bad line in NDJSON does not hide the next: report and go on.
-                let msg = format!("line {}: not JSON ({})", lineno + 1, e);
+                // serde counts lines within the one line it was given: give the column only.
+                let what = e.to_string();
+                let what = what.split(" at line ").next().unwrap_or_default();
+                let msg = format!(
+                    "line {}: not JSON ({what} at column {})",
+                    lineno + 1,
+                    e.column()
+                );
                 if tx
                     .send(JsonItem::Invalid(pos, msg, serde_json::Value::Null))
                     .is_err()

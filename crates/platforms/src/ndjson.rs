@@ -78,15 +78,16 @@ impl Source for NdjsonSource {
     fn next_user(&mut self) -> Option<Result<User, RecordError>> {
         Some(match self.items.next()? {
             JsonItem::Item(u) => Ok(u),
-            JsonItem::Invalid(pos, msg, value) => {
+            JsonItem::Invalid(_, msg, value) => {
                 let id = value
                     .get("source_id")
                     .and_then(|v| v.as_str())
                     .map(str::to_owned);
+                // The message names the line (and the item of a wrapper) already.
                 Err(RecordError::invalid(
                     id,
                     None,
-                    format!("line {pos}: {}", crate::shared::redact_serde(&msg)),
+                    crate::shared::redact_serde(&msg),
                 ))
             }
             JsonItem::Fatal(msg) => Err(RecordError::fatal(msg)),
@@ -255,5 +256,34 @@ impl Sink for NdjsonSink {
             out.get_ref().sync_all()?;
         }
         Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 9 item 13: a bad line is named once, by its line, with the column within it.
+    #[test]
+    fn a_bad_line_is_named_once_by_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.ndjson");
+        std::fs::write(
+            &path,
+            "{\"source_id\":\"a\",\"emails\":[{\"address\":\"a@x.io\"}]}\n{\"source_id\":\"b\", oops\n{\"source_id\":3}\n",
+        )
+        .unwrap();
+        let mut source = NdjsonSource::open(&path).unwrap();
+        assert!(source.next_user().unwrap().is_ok());
+        let bad = source.next_user().unwrap().unwrap_err();
+        assert!(
+            bad.message.starts_with("line 2: not JSON (") && bad.message.contains("at column 19"),
+            "{}",
+            bad.message
+        );
+        assert!(!bad.message.contains("line 1") && bad.message.matches("line ").count() == 1);
+        let wrong = source.next_user().unwrap().unwrap_err();
+        assert!(wrong.message.starts_with("line 3: "), "{}", wrong.message);
+        assert!(source.next_user().is_none());
     }
 }
