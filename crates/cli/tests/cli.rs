@@ -485,3 +485,39 @@ fn overlapping_files_and_a_foreign_ndjson_target_are_refused() {
         "{\"order\":1}\n"
     );
 }
+
+/// Issue 9 item 9: an output path that is a symbolic link (planted to send the users' digests
+/// elsewhere) is refused, and what it points to is left alone.
+#[test]
+fn outputs_are_never_written_through_a_symbolic_link() {
+    let dir = tempfile::tempdir().unwrap();
+    input(dir.path());
+    // (Shaped like a target's line, so that it is the link that is refused.)
+    let precious = "{\"source_id\":\"precious\"}\n";
+    std::fs::write(dir.path().join("elsewhere"), precious).unwrap();
+    for (i, flag) in ["--report", "--failures", "--to", "--journal"]
+        .iter()
+        .enumerate()
+    {
+        let link = format!("link{i}");
+        std::os::unix::fs::symlink("elsewhere", dir.path().join(&link)).unwrap();
+        let to = format!("ndjson:{link}");
+        let mut args = vec!["migrate", "--from", "ndjson:in.ndjson"];
+        match *flag {
+            "--to" => args.extend(["--to", &to]),
+            other => args.extend(["--to", "ndjson:out.ndjson", other, &link]),
+        }
+        let out = authferry(dir.path(), &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{flag}: {stderr}");
+        assert!(stderr.contains("symbolic link"), "{flag}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("elsewhere")).unwrap(),
+            precious,
+            "{flag}"
+        );
+        let _ = std::fs::remove_file(dir.path().join("out.ndjson"));
+        let _ = std::fs::remove_file(dir.path().join("authferry-journal.sqlite"));
+        let _ = std::fs::remove_file(dir.path().join("authferry-journal.sqlite.lock"));
+    }
+}

@@ -70,16 +70,61 @@ pub fn open_counted_at(
 /// Creates (or truncates) a file that will hold user data, readable by its owner only.
 /// The mode is set at creation, so there is no moment when the file is world-readable.
 pub fn create_private_file(path: &Path) -> io::Result<File> {
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    let file = open_private(path, OpenOptions::new().write(true).create(true))?;
+    // Emptied only once it is known to be ours.
+    file.set_len(0)?;
+    Ok(file)
+}
+
+/// Opens `path` with `opts` for writing user data, owner-only (0600): never through a
+/// symbolic link (`O_NOFOLLOW`: a link planted at the path would send users' digests where it
+/// points), only a regular file, and only one this user owns (not a file another account
+/// left for us to fill). The mode is set on the open file, not by path.
+pub fn open_private(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        let file = opts.open(path).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is a symbolic link: authferry writes user data only to a regular file (give the real path)",
+                        path.display()
+                    ),
+                )
+            } else {
+                io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+            }
+        })?;
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", path.display()),
+            ));
+        }
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} belongs to another user (uid {}): authferry writes user data only to files of its own user",
+                    path.display(),
+                    meta.uid()
+                ),
+            ));
+        }
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
     }
-    let file = opts.open(path)?;
-    restrict_permissions(path)?;
-    Ok(file)
+    #[cfg(not(unix))]
+    {
+        opts.open(path)
+    }
 }
 
 /// A file's identity for a journal: its canonical path and, on Unix, its device and inode, so
@@ -138,21 +183,8 @@ pub fn restrict_permissions(path: &Path) -> io::Result<()> {
 /// SQLite's own file (and its -wal/-shm, which copy the main file's mode) is never readable
 /// by others.
 pub fn precreate_private(path: &Path) -> io::Result<()> {
-    if !path.exists() {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        match opts.open(path) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+    // Created if absent; an existing one must be a regular file of ours, not a link.
+    open_private(path, OpenOptions::new().write(true).create(true)).map(drop)
 }
 
 /// Items of a JSON export read one at a time: either a top-level array (`[{…},{…}]`, or an
@@ -412,6 +444,35 @@ pub fn write_ndjson_line<W: Write, T: serde::Serialize>(w: &mut W, value: &T) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 9 item 9: a file another account owns is not filled with user data (nor
+    /// emptied first); a link is not followed.
+    #[cfg(unix)]
+    #[test]
+    fn private_outputs_refuse_links_and_files_of_other_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = dir.path().join("theirs");
+        std::fs::write(&theirs, "kept").unwrap();
+        std::os::unix::fs::symlink(&theirs, dir.path().join("link")).unwrap();
+        let e = create_private_file(&dir.path().join("link")).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        // Giving a file away takes root (CI runs as root); elsewhere this part cannot be set up.
+        if std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).is_ok() {
+            let e = create_private_file(&theirs).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+            assert!(e.to_string().contains("another user (uid 65534)"), "{e}");
+            let e = precreate_private(&theirs).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
+        }
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "kept");
+        let mine = dir.path().join("mine");
+        create_private_file(&mine).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&mine).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
     use std::io::Cursor;
 
     #[derive(serde::Deserialize, Debug, PartialEq)]

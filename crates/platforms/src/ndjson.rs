@@ -4,9 +4,7 @@
 
 use crate::SpecError;
 use crate::registry::{Endpoint, FileSource, Platform, SinkPlan, Spec};
-use authferry_core::io::{
-    ByteProgress, JsonItem, JsonItems, create_private_file, open_counted, write_ndjson_line,
-};
+use authferry_core::io::{ByteProgress, JsonItem, JsonItems, open_counted, write_ndjson_line};
 use authferry_core::{
     Existing, Field, RecordError, Sink, SinkCapabilities, SinkError, Source, User, WriteItem,
     WriteOutcome,
@@ -176,16 +174,11 @@ impl NdjsonSink {
 
     /// Opens the file for appending (0600), first cutting a last line a crash left unfinished.
     fn open_for_append(&self) -> std::io::Result<BufWriter<std::fs::File>> {
-        if self.path.exists() {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&self.path)?
-                .set_len(self.complete_len)?;
-            authferry_core::io::restrict_permissions(&self.path)?;
-        } else {
-            create_private_file(&self.path)?;
-        }
-        let file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+        let file = authferry_core::io::open_private(
+            &self.path,
+            std::fs::OpenOptions::new().append(true).create(true),
+        )?;
+        file.set_len(self.complete_len)?;
         Ok(BufWriter::with_capacity(256 * 1024, file))
     }
 }

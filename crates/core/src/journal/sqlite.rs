@@ -98,14 +98,15 @@ fn lock(path: &Path) -> Result<File, JournalError> {
         path: lock_path.display().to_string(),
         source: e,
     };
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(&lock_path).map_err(io)?;
+    let mut file = crate::io::open_private(
+        &lock_path,
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
+    )
+    .map_err(io)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {

@@ -225,15 +225,10 @@ impl BetterAuthSink {
         };
         if self.codes_file.is_none() {
             // Appended to, so that a resumed run adds the codes of the batches it redoes.
-            let mut opts = std::fs::OpenOptions::new();
-            opts.append(true).create(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let file = opts.open(path)?;
-            authferry_core::io::restrict_permissions(path)?;
+            let file = authferry_core::io::open_private(
+                path,
+                std::fs::OpenOptions::new().append(true).create(true),
+            )?;
             self.codes_file = Some(file);
         }
         Ok(self.codes_file.as_mut())
