@@ -46,8 +46,22 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("authferry: {err:#}");
+            eprintln!("authferry: {}", error_text(&err));
             ExitCode::from(1)
         }
     }
+}
+
+/// An error and its causes, each said once: a cause whose text the message before it already
+/// holds (errors that name their source, as `thiserror` messages often do) is not repeated.
+pub(crate) fn error_text(err: &anyhow::Error) -> String {
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }

@@ -521,3 +521,83 @@ fn outputs_are_never_written_through_a_symbolic_link() {
         let _ = std::fs::remove_file(dir.path().join("authferry-journal.sqlite.lock"));
     }
 }
+
+/// Issue 9 item 13: outputs are checked before the first write (a report path that cannot be
+/// written stops the run before the target holds anything); a run that stops says why in its
+/// report; a cause is said once.
+#[test]
+fn outputs_are_checked_first_and_a_stopped_run_still_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    input(dir.path());
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+            "--report",
+            "nodir/r.json",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot create nodir/r.json"), "{stderr}");
+    assert!(
+        !dir.path().join("out.ndjson").exists(),
+        "the target was written first"
+    );
+
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "ndjson:out.ndjson",
+            "--journal",
+            "nodir/j.sqlite",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "better-auth:sqlite:ba.db",
+            "--backup-codes-out",
+            "nodir/codes.txt",
+            "--report",
+            "report.json",
+            "--unverifiable",
+            "no-password",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--backup-codes-out nodir/codes.txt"),
+        "{stderr}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert!(
+        report["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("--backup-codes-out"),
+        "{report}"
+    );
+}

@@ -95,7 +95,7 @@ pub fn open_private(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
                     ),
                 )
             } else {
-                io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                e
             }
         })?;
         let meta = file.metadata()?;

@@ -199,7 +199,9 @@ impl Sink for NdjsonSink {
     }
     fn prepare(&mut self) -> Result<(), SinkError> {
         if self.out.is_none() {
-            self.out = Some(self.open_for_append()?);
+            self.out = Some(self.open_for_append().map_err(|e| {
+                std::io::Error::new(e.kind(), format!("{}: {e}", self.path.display()))
+            })?);
         }
         Ok(())
     }

@@ -130,6 +130,22 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     .map_err(spec_error)?;
     let source = source_spec.open().map_err(spec_error)?;
     let mut sink = sink_spec.open().map_err(spec_error)?;
+    let failures: Option<Box<dyn Write + Send>> = match &plan.failures {
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            authferry_core::io::create_private_file(p)
+                .with_context(|| format!("cannot create {}", p.display()))?,
+        ))),
+        None => None,
+    };
+    // Made before anything is written, so that a path that cannot be written stops the run
+    // before the target holds anything, not after.
+    let mut report = match &plan.report {
+        Some(p) => Some(
+            authferry_core::io::create_private_file(p)
+                .with_context(|| format!("cannot create {}", p.display()))?,
+        ),
+        None => None,
+    };
     let mut journal = match &plan.journal {
         Some(path) => Journal::open_with_ids(
             path,
@@ -138,13 +154,6 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
             &redact_spec(&plan.to),
         )?,
         None => Journal::temporary()?,
-    };
-    let failures: Option<Box<dyn Write + Send>> = match &plan.failures {
-        Some(p) => Some(Box::new(std::io::BufWriter::new(
-            authferry_core::io::create_private_file(p)
-                .with_context(|| format!("cannot create {}", p.display()))?,
-        ))),
-        None => None,
     };
     let opts = RunOptions {
         mode: plan.mode,
@@ -166,19 +175,28 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     display.finish();
     let summary = match result {
         Ok(summary) => summary,
-        // Its message says what to do instead of resuming.
-        Err(e @ authferry_core::EngineError::SourceChanged { .. }) => return Err(e.into()),
         Err(e) => {
-            return Err(anyhow::Error::new(e).context(
-                "the run stopped; what was acknowledged is in the journal, re-run the same command to resume",
-            ));
+            let err = match e {
+                // Its message says what to do instead of resuming.
+                e @ authferry_core::EngineError::SourceChanged { .. } => anyhow::Error::new(e),
+                e => anyhow::Error::new(e).context(
+                    "the run stopped; what was acknowledged is in the journal, re-run the same command to resume",
+                ),
+            };
+            // The report says why there is no summary, rather than being left empty.
+            if let Some(f) = report.as_mut() {
+                let _ = serde_json::to_writer_pretty(
+                    &mut *f,
+                    &serde_json::json!({ "stopped": crate::error_text(&err) }),
+                );
+                let _ = f.write_all(b"\n");
+            }
+            return Err(err);
         }
     };
     print_summary(&summary, plan.json)?;
-    if let Some(path) = &plan.report {
-        let mut f = authferry_core::io::create_private_file(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        serde_json::to_writer_pretty(&mut f, &summary)?;
+    if let Some(f) = report.as_mut() {
+        serde_json::to_writer_pretty(&mut *f, &summary)?;
         f.write_all(b"\n")?;
     }
     Ok(summary.exit_code())

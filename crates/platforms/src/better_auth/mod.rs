@@ -228,7 +228,13 @@ impl BetterAuthSink {
             let file = authferry_core::io::open_private(
                 path,
                 std::fs::OpenOptions::new().append(true).create(true),
-            )?;
+            )
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("--backup-codes-out {}: {e}", path.display()),
+                )
+            })?;
             self.codes_file = Some(file);
         }
         Ok(self.codes_file.as_mut())
@@ -347,6 +353,9 @@ impl Sink for BetterAuthSink {
     }
 
     fn prepare(&mut self) -> Result<(), SinkError> {
+        // The backup-codes file is opened before anything is written: a path that cannot be
+        // written is said now, not after the target holds users whose codes it should list.
+        self.codes_file()?;
         // Several runs sharing a journal start together: when another one created the tables
         // between this one's inspection and its creation, inspect again.
         let mut attempt = 0;
