@@ -306,16 +306,82 @@ fn send_value<T: DeserializeOwned>(
     tx.send(item).is_ok()
 }
 
+/// The longest NDJSON line read (a page of a thousand users saved on one line is a few MB):
+/// memory stays bounded whatever a line holds; a longer line fails as one record.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+
+/// Reads one line of at most [`MAX_LINE_BYTES`] into `buf` (its newline included). `Ok(None)`
+/// at the end; `Ok(Some(false))` for a longer line, whose rest is skipped unread.
+fn read_bounded_line<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> io::Result<Option<bool>> {
+    buf.clear();
+    let n = reader
+        .by_ref()
+        .take(MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.len() <= MAX_LINE_BYTES || buf.ends_with(b"\n") {
+        return Ok(Some(true));
+    }
+    buf.clear();
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(Some(false));
+        }
+        match available.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(Some(false));
+            }
+            None => {
+                let all = available.len();
+                reader.consume(all);
+            }
+        }
+    }
+}
+
 /// NDJSON. With a wrapper `key`, a line holding a whole wrapper object (`{"key": […]}`, a
 /// page saved on one line) gives its items.
 fn stream_lines<T: DeserializeOwned, R: BufRead>(
-    reader: R,
+    mut reader: R,
     key: Option<&str>,
     tx: &std::sync::mpsc::SyncSender<JsonItem<T>>,
 ) -> Result<(), String> {
     let mut pos = 0u64;
-    for (lineno, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| format!("cannot read line {}: {e}", lineno + 1))?;
+    let mut buf = Vec::new();
+    let mut lineno = 0usize;
+    loop {
+        let whole = read_bounded_line(&mut reader, &mut buf)
+            .map_err(|e| format!("cannot read line {}: {e}", lineno + 1))?;
+        let Some(whole) = whole else { break };
+        lineno += 1;
+        let invalid = |pos, msg: String| JsonItem::Invalid(pos, msg, serde_json::Value::Null);
+        if !whole {
+            pos += 1;
+            let msg = format!(
+                "line {lineno} is longer than {} MiB: not read (no user record is that large)",
+                MAX_LINE_BYTES >> 20
+            );
+            if tx.send(invalid(pos, msg)).is_err() {
+                return Ok(());
+            }
+            continue;
+        }
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            pos += 1;
+            if tx
+                .send(invalid(pos, format!("line {lineno}: not UTF-8 text")))
+                .is_err()
+            {
+                return Ok(());
+            }
+            continue;
+        };
+        // (Numbered from 0 below, as before.)
+        let lineno = lineno - 1;
         let trimmed = line.trim().trim_start_matches('\u{feff}');
         if trimmed.is_empty() {
             continue;
@@ -488,6 +554,31 @@ mod tests {
                 JsonItem::Fatal(_) => "fatal".to_string(),
             })
             .collect()
+    }
+
+    /// Issue 9 item 11: a line longer than the cap fails as one record and is skipped unread
+    /// (memory stays bounded by the cap); bytes that are not UTF-8 fail their line only.
+    #[test]
+    fn an_oversized_or_binary_line_fails_alone() {
+        let mut text = b"{\"id\":1}\n{\"id\":\"".to_vec();
+        text.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 10));
+        text.extend(b"\"}\n{\"id\":\xff}\n{\"id\":4}\n");
+        let items: Vec<String> = JsonItems::<Item>::new(Cursor::new(text), None)
+            .map(|i| match i {
+                JsonItem::Item(it) => format!("ok {}", it.id),
+                JsonItem::Invalid(p, m, _) => format!("invalid {p}: {m}"),
+                JsonItem::Fatal(m) => format!("fatal {m}"),
+            })
+            .collect();
+        assert_eq!(
+            items,
+            [
+                "ok 1",
+                "invalid 2: line 2 is longer than 16 MiB: not read (no user record is that large)",
+                "invalid 3: line 3: not UTF-8 text",
+                "ok 4"
+            ]
+        );
     }
 
     #[test]
