@@ -28,6 +28,21 @@ fn input(dir: &Path) {
     std::fs::write(dir.join("in.ndjson"), lines.join("\n") + "\n").unwrap();
 }
 
+/// `authferry migrate --from ndjson:in.ndjson ARGS…` in `dir`: its exit code and stderr.
+fn migrate_in(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let mut all = vec!["migrate", "--from", "ndjson:in.ndjson"];
+    all.extend_from_slice(args);
+    let out = authferry(dir, &all);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -176,8 +191,7 @@ fn migrate_records_every_outcome_then_resumes_to_nothing() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let report = read_json(&dir.path().join("report.json"));
     assert_eq!(report["counts"]["migrated"], 3, "{report}");
     assert!(
         report["notes"][0]
@@ -401,8 +415,7 @@ fn every_row_of_a_damaged_csv_is_accounted_for() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let report = read_json(&dir.path().join("report.json"));
     assert_eq!(report["records"], 4, "{report}");
     assert_eq!(report["counts"]["migrated"], 2, "{report}");
     assert_eq!(report["counts"]["failed"], 2, "{report}");
@@ -453,29 +466,16 @@ fn overlapping_files_and_a_foreign_ndjson_target_are_refused() {
             "r.json",
         ],
     ] {
-        let mut all = vec!["migrate", "--from", "ndjson:in.ndjson"];
-        all.extend(args.iter().copied());
-        let out = authferry(dir.path(), &all);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let (code, stderr) = migrate_in(dir.path(), &args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains("name the same file"), "{args:?}: {stderr}");
     }
     assert_eq!(std::fs::read(dir.path().join("in.ndjson")).unwrap(), source);
     assert!(!dir.path().join("out.ndjson").exists());
 
     std::fs::write(dir.path().join("other.ndjson"), "{\"order\":1}\n").unwrap();
-    let out = authferry(
-        dir.path(),
-        &[
-            "migrate",
-            "--from",
-            "ndjson:in.ndjson",
-            "--to",
-            "ndjson:other.ndjson",
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr) = migrate_in(dir.path(), &["--to", "ndjson:other.ndjson"]);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("already holds data that is not users"),
         "{stderr}"
@@ -502,14 +502,12 @@ fn outputs_are_never_written_through_a_symbolic_link() {
         let link = format!("link{i}");
         std::os::unix::fs::symlink("elsewhere", dir.path().join(&link)).unwrap();
         let to = format!("ndjson:{link}");
-        let mut args = vec!["migrate", "--from", "ndjson:in.ndjson"];
-        match *flag {
-            "--to" => args.extend(["--to", &to]),
-            other => args.extend(["--to", "ndjson:out.ndjson", other, &link]),
-        }
-        let out = authferry(dir.path(), &args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_ne!(out.status.code(), Some(0), "{flag}: {stderr}");
+        let args = match *flag {
+            "--to" => vec!["--to", &to],
+            other => vec!["--to", "ndjson:out.ndjson", other, &link],
+        };
+        let (code, stderr) = migrate_in(dir.path(), &args);
+        assert_ne!(code, Some(0), "{flag}: {stderr}");
         assert!(stderr.contains("symbolic link"), "{flag}: {stderr}");
         assert_eq!(
             std::fs::read_to_string(dir.path().join("elsewhere")).unwrap(),
@@ -529,52 +527,31 @@ fn outputs_are_never_written_through_a_symbolic_link() {
 fn outputs_are_checked_first_and_a_stopped_run_still_reports() {
     let dir = tempfile::tempdir().unwrap();
     input(dir.path());
-    let out = authferry(
+    let (code, stderr) = migrate_in(
         dir.path(),
-        &[
-            "migrate",
-            "--from",
-            "ndjson:in.ndjson",
-            "--to",
-            "ndjson:out.ndjson",
-            "--report",
-            "nodir/r.json",
-        ],
+        &["--to", "ndjson:out.ndjson", "--report", "nodir/r.json"],
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("cannot create nodir/r.json"), "{stderr}");
     assert!(
         !dir.path().join("out.ndjson").exists(),
         "the target was written first"
     );
 
-    let out = authferry(
+    let (code, stderr) = migrate_in(
         dir.path(),
-        &[
-            "migrate",
-            "--from",
-            "ndjson:in.ndjson",
-            "--to",
-            "ndjson:out.ndjson",
-            "--journal",
-            "nodir/j.sqlite",
-        ],
+        &["--to", "ndjson:out.ndjson", "--journal", "nodir/j.sqlite"],
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(
         stderr.matches("No such file or directory").count(),
         1,
         "{stderr}"
     );
 
-    let out = authferry(
+    let (code, stderr) = migrate_in(
         dir.path(),
         &[
-            "migrate",
-            "--from",
-            "ndjson:in.ndjson",
             "--to",
             "better-auth:sqlite:ba.db",
             "--backup-codes-out",
@@ -585,14 +562,12 @@ fn outputs_are_checked_first_and_a_stopped_run_still_reports() {
             "no-password",
         ],
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("--backup-codes-out nodir/codes.txt"),
         "{stderr}"
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let report = read_json(&dir.path().join("report.json"));
     assert!(
         report["stopped"]
             .as_str()

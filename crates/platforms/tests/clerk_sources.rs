@@ -24,8 +24,24 @@ fn drain(source: &mut dyn Source) -> Vec<Result<User, RecordError>> {
     std::iter::from_fn(|| source.next_user()).collect()
 }
 
+/// Every record of a Clerk CSV export holding `text`.
+fn read_csv(text: &str) -> Vec<Result<User, RecordError>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    std::fs::write(&path, text).unwrap();
+    drain(&mut ClerkCsvSource::open(&path).unwrap())
+}
+
 fn ok_users(records: &[Result<User, RecordError>]) -> Vec<&User> {
     records.iter().filter_map(|r| r.as_ref().ok()).collect()
+}
+
+/// The ids of the users read, in order.
+fn ok_ids(records: &[Result<User, RecordError>]) -> Vec<&str> {
+    ok_users(records)
+        .into_iter()
+        .map(|u| u.source_id.as_str())
+        .collect()
 }
 
 fn errors(records: &[Result<User, RecordError>]) -> Vec<&RecordError> {
@@ -325,10 +341,7 @@ fn csv_cell_that_is_not_utf8_fails_that_record_only() {
 /// line, and the rows after it are read.
 #[test]
 fn csv_stray_quote_fails_its_row_and_the_rows_after_it_still_arrive() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("quote.csv");
-    std::fs::write(
-        &path,
+    let records = read_csv(
         "# comment before the header\n\
          id,first_name,last_name,primary_email_address,password_digest\n\
          user_1,\"Al,Smith,al@example.com,\n\
@@ -336,13 +349,8 @@ fn csv_stray_quote_fails_its_row_and_the_rows_after_it_still_arrive() {
          user_3,\"Cy, Jr.\",Doe,cy@example.com,\n\
          user_4,Di,\"Multi\nline\",di@example.com,\n\
          user_5,Ed,Ng,ed@example.com,\n",
-    )
-    .unwrap();
-    let records = drain(&mut ClerkCsvSource::open(&path).unwrap());
-    let ids: Vec<&str> = ok_users(&records)
-        .iter()
-        .map(|u| u.source_id.as_str())
-        .collect();
+    );
+    let ids = ok_ids(&records);
     assert_eq!(
         ids,
         ["user_2", "user_3", "user_4", "user_5"],
@@ -368,12 +376,9 @@ fn csv_stray_quote_fails_its_row_and_the_rows_after_it_still_arrive() {
     );
 
     // The quote on the last row: it runs to the end of the file, and still only its own row fails.
-    std::fs::write(
-        &path,
+    let records = read_csv(
         "id,first_name,primary_email_address\nuser_1,\"Al,al@example.com\nuser_2,Bea,bea@example.com\n",
-    )
-    .unwrap();
-    let records = drain(&mut ClerkCsvSource::open(&path).unwrap());
+    );
     assert_eq!(records.len(), 2, "{records:#?}");
     assert!(records[0].is_err());
     assert_eq!(records[1].as_ref().unwrap().source_id, "user_2");
@@ -383,20 +388,13 @@ fn csv_stray_quote_fails_its_row_and_the_rows_after_it_still_arrive() {
 /// cells happened to hold — a user without the password it had. It fails with both counts.
 #[test]
 fn csv_row_with_another_number_of_cells_than_the_header_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ragged.csv");
-    std::fs::write(
-        &path,
-        format!(
-            "id,first_name,primary_email_address,password_digest,password_hasher\n\
+    let records = read_csv(&format!(
+        "id,first_name,primary_email_address,password_digest,password_hasher\n\
              user_1,Al,al@example.com\n\
              user_2,Bea,bea@example.com,{CLERK_SAMPLE_DIGEST},bcrypt\n\
              user_3,Cy,cy@example.com,{CLERK_SAMPLE_DIGEST},bcrypt,extra\n\
              ,,,,\n"
-        ),
-    )
-    .unwrap();
-    let records = drain(&mut ClerkCsvSource::open(&path).unwrap());
+    ));
     assert_eq!(records.len(), 3, "a blank row is no record: {records:#?}");
     let short = records[0].as_ref().unwrap_err();
     assert_eq!(short.source_id.as_deref(), Some("user_1"));
@@ -668,10 +666,7 @@ fn api_json_reads_ndjson_and_the_data_wrapper() {
     );
 
     let records = drain(&mut ClerkApiJsonSource::open(&fixture("api_users_wrapped.json")).unwrap());
-    let ids: Vec<&str> = ok_users(&records)
-        .iter()
-        .map(|u| u.source_id.as_str())
-        .collect();
+    let ids = ok_ids(&records);
     assert_eq!(
         ids,
         [
@@ -693,10 +688,7 @@ fn api_json_tells_a_wrapper_from_ndjson_whatever_the_line_length() {
     )
     .unwrap();
     let records = drain(&mut ClerkApiJsonSource::open(&one_line).unwrap());
-    let ids: Vec<&str> = ok_users(&records)
-        .iter()
-        .map(|u| u.source_id.as_str())
-        .collect();
+    let ids = ok_ids(&records);
     assert_eq!(ids, ["user_a", "user_b"], "{records:#?}");
 
     // NDJSON whose first line is long and has a `data` key in its metadata: not a wrapper.
@@ -709,10 +701,7 @@ fn api_json_tells_a_wrapper_from_ndjson_whatever_the_line_length() {
     let short_user = json!({"id": "user_short", "username": "short"});
     std::fs::write(&ndjson, format!("{long_user}\n{short_user}\n")).unwrap();
     let records = drain(&mut ClerkApiJsonSource::open(&ndjson).unwrap());
-    let ids: Vec<&str> = ok_users(&records)
-        .iter()
-        .map(|u| u.source_id.as_str())
-        .collect();
+    let ids = ok_ids(&records);
     assert_eq!(ids, ["user_long", "user_short"], "{records:#?}");
 }
 
