@@ -315,6 +315,21 @@ fn usage_and_missing_things() {
     let out = remap(dir.path(), jp, &url, &["--column", "posts.nope"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("has no column nope"), "{}", text(&out));
+    // Issue 9 item 13: a name PostgreSQL cannot parse is blamed on the option that held it.
+    let out = remap(
+        dir.path(),
+        jp,
+        &url,
+        &["--column", "x; DROP TABLE x; --.id"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("--column x; DROP TABLE x; --.id: `x; DROP TABLE x; --` is not a table name"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(posts(&db).len(), 7, "nothing was dropped");
 }
 
 #[test]

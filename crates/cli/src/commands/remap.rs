@@ -57,7 +57,10 @@ fn resolve(client: &mut Client, text: &str) -> anyhow::Result<Target> {
             "SELECT to_regclass($1)::oid::bigint, to_regclass($1)::text",
             &[&table],
         )
-        .map_err(pg_error)?;
+        .map_err(pg_error)
+        // PostgreSQL refuses a malformed name (`x; DROP TABLE x; --`) with "invalid name
+        // syntax": say which option held it.
+        .with_context(|| format!("--column {text}: `{table}` is not a table name"))?;
     let (Some(oid), Some(table_sql)) = (
         row.get::<_, Option<i64>>(0),
         row.get::<_, Option<String>>(1),
