@@ -41,6 +41,21 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The uninterrupted run into `targets[0]` and the one to be killed into `targets[1]`
+    /// (with `crashed_journal`, or a SQLite journal of its own).
+    fn pair(
+        csv: &'a Path,
+        dir: &Path,
+        targets: [String; 2],
+        crashed_journal: Option<String>,
+    ) -> (Self, Self) {
+        let [reference, crashed] = targets;
+        (
+            Run::new(csv, dir, "reference", reference, None),
+            Run::new(csv, dir, "crashed", crashed, crashed_journal),
+        )
+    }
+
     fn command(&self) -> Command {
         let mut c = authferry();
         c.args(["migrate", "--quiet", "--json", "--batch-size", "1000"])
@@ -188,22 +203,17 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
     let csv = dir.path().join("export.csv");
     authferry_platforms::synthetic::write_clerk_csv(&csv, users, 42).unwrap();
 
-    let reference = Run::new(
-        &csv,
-        dir.path(),
-        "reference",
-        format!(
-            "better-auth:sqlite:{}",
-            dir.path().join("reference.db").display()
-        ),
-        None,
-    );
     let crashed_db = dir.path().join("crashed.db");
-    let crashed = Run::new(
+    let (reference, crashed) = Run::pair(
         &csv,
         dir.path(),
-        "crashed",
-        format!("better-auth:sqlite:{}", crashed_db.display()),
+        [
+            format!(
+                "better-auth:sqlite:{}",
+                dir.path().join("reference.db").display()
+            ),
+            format!("better-auth:sqlite:{}", crashed_db.display()),
+        ],
         None,
     );
     migrate_with_kills("SQLite", users, 5, &reference, &crashed);
@@ -303,18 +313,13 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
         TempPgDatabase::create("crash_ref"),
         TempPgDatabase::create("crash_kill"),
     );
-    let reference = Run::new(
+    let (reference, crashed) = Run::pair(
         &csv,
         dir.path(),
-        "reference",
-        format!("better-auth:{}", reference_db.url()),
-        None,
-    );
-    let crashed = Run::new(
-        &csv,
-        dir.path(),
-        "crashed",
-        format!("better-auth:{}", crashed_db.url()),
+        [
+            format!("better-auth:{}", reference_db.url()),
+            format!("better-auth:{}", crashed_db.url()),
+        ],
         None,
     );
     migrate_with_kills("PostgreSQL", users, 5, &reference, &crashed);
@@ -335,18 +340,13 @@ fn postgres_journal_sigkill_20_times_resume_matches_uninterrupted_run() {
         TempPgDatabase::create("pgj_kill"),
         TempPgDatabase::create("pgj_journal"),
     );
-    let reference = Run::new(
+    let (reference, crashed) = Run::pair(
         &csv,
         dir.path(),
-        "reference",
-        format!("better-auth:{}", reference_db.url()),
-        None,
-    );
-    let crashed = Run::new(
-        &csv,
-        dir.path(),
-        "crashed",
-        format!("better-auth:{}", crashed_db.url()),
+        [
+            format!("better-auth:{}", reference_db.url()),
+            format!("better-auth:{}", crashed_db.url()),
+        ],
         Some(journal_db.url()),
     );
     migrate_with_kills("PostgreSQL journal", users, 20, &reference, &crashed);

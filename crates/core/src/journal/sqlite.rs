@@ -571,31 +571,35 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn outcome(&mut self, source_ref: i64, row: OutcomeRow) -> Result<(), JournalError> {
+        let code = row.reason.as_ref().map(|r| r.code.as_str());
+        let message = row.reason.as_ref().map(|r| r.message.as_str());
+        let seq = row.seq as i64;
+        // One list of values for both statements: ?1 is the key, ?10 the row number.
+        let values: [&dyn rusqlite::ToSql; 9] = [
+            &row.key,
+            &source_ref,
+            &seq,
+            &row.state,
+            &self.run,
+            &code,
+            &message,
+            &row.target_id,
+            &row.ticket,
+        ];
         if let Some(n) = self.held.get(&row.key).copied() {
             if row.state != "submitted" {
                 self.held.remove(&row.key);
             }
+            let [a, b, c, d, e, f, g, h, i] = values;
+            let by_number: [&dyn rusqlite::ToSql; 10] = [a, b, c, d, e, f, g, h, i, &n];
             let updated = self
                 .tx
                 .prepare_cached(
                     "UPDATE records SET source_ref = ?2, seq = ?3, state = ?4, owner = ?5,
                        reason_code = ?6, reason = ?7, target_id = ?8, ticket = ?9
-                     WHERE n = ?1 AND key = ?10",
+                     WHERE n = ?10 AND key = ?1",
                 )
-                .and_then(|mut s| {
-                    s.execute(params![
-                        n,
-                        source_ref,
-                        row.seq as i64,
-                        row.state,
-                        self.run,
-                        row.reason.as_ref().map(|r| r.code.as_str()),
-                        row.reason.as_ref().map(|r| r.message.as_str()),
-                        row.target_id,
-                        row.ticket,
-                        row.key
-                    ])
-                })
+                .and_then(|mut s| s.execute(by_number))
                 .map_err(|e| self.err(e))?;
             if updated == 1 {
                 return Ok(());
@@ -609,19 +613,7 @@ impl StoreTx for SqliteTx<'_> {
                    state = excluded.state, owner = excluded.owner, reason_code = excluded.reason_code,
                    reason = excluded.reason, target_id = excluded.target_id, ticket = excluded.ticket",
             )
-            .and_then(|mut s| {
-                s.execute(params![
-                    row.key,
-                    source_ref,
-                    row.seq as i64,
-                    row.state,
-                    self.run,
-                    row.reason.as_ref().map(|r| r.code.as_str()),
-                    row.reason.as_ref().map(|r| r.message.as_str()),
-                    row.target_id,
-                    row.ticket
-                ])
-            })
+            .and_then(|mut s| s.execute(values))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
