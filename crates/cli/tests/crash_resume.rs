@@ -9,7 +9,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "crash-test-secret-0123456789abcdef";
-const TABLES: &[&str] = &["user", "account", "twoFactor"];
+/// The tables compared row for row, and their columns compared. Backup codes authferry
+/// generates are random (each run draws its own), so `twoFactor.backupCodes` is compared by
+/// [`assert_backup_codes`] instead.
+const TABLES: &[(&str, &str)] = &[
+    ("user", "*"),
+    ("account", "*"),
+    ("twoFactor", "\"id\", \"secret\", \"userId\""),
+];
 
 fn authferry() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
@@ -225,7 +232,7 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
         [crashed_db.to_str().unwrap()],
     )
     .unwrap();
-    for table in TABLES {
+    for &(table, columns) in TABLES {
         let count = |db: &str| -> i64 {
             conn.query_row(&format!("SELECT count(*) FROM {db}.\"{table}\""), [], |r| {
                 r.get(0)
@@ -236,13 +243,13 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
         let diff: i64 = conn
             .query_row(
                 &format!(
-                    "SELECT count(*) FROM (SELECT * FROM main.\"{table}\" EXCEPT SELECT * FROM crashed.\"{table}\")"
+                    "SELECT count(*) FROM (SELECT {columns} FROM main.\"{table}\" EXCEPT SELECT {columns} FROM crashed.\"{table}\")"
                 ),
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        if diff > 0 && *table == "user" {
+        if diff > 0 && table == "user" {
             // Show one differing user row (the user table holds no secrets).
             let row = |db: &str| -> String {
                 conn.query_row(
@@ -263,6 +270,21 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
         .query_row("SELECT count(*) FROM crashed.\"user\"", [], |r| r.get(0))
         .unwrap();
     assert_eq!(users_in_db as u64, users);
+    let stored_codes = |db: &str| -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT \"userId\", \"backupCodes\" FROM {db}.\"twoFactor\""
+            ))
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_backup_codes(
+        (&stored_codes("main"), &reference.codes),
+        (&stored_codes("crashed"), &crashed.codes),
+    );
 
     // A finished migration re-run writes nothing and reports everything as already present.
     let before = std::fs::metadata(&crashed_db).unwrap().len();
@@ -276,24 +298,107 @@ fn sqlite_sigkill_resume_matches_uninterrupted_run() {
     assert_eq!(before, std::fs::metadata(&crashed_db).unwrap().len());
 }
 
-/// Row count and a digest of every row's full text, per table.
-fn fingerprint(db: &TempPgDatabase, table: &str) -> (i64, String) {
+/// `{source_id → [lines' codes]}` of a `--backup-codes-out` file.
+fn delivered_codes(path: &Path) -> std::collections::HashMap<String, Vec<Vec<String>>> {
+    let mut out: std::collections::HashMap<String, Vec<Vec<String>>> = Default::default();
+    for line in std::fs::read_to_string(path).unwrap_or_default().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let codes = serde_json::from_value(v["backup_codes"].clone()).expect("codes");
+        out.entry(v["source_id"].as_str().unwrap().to_string())
+            .or_default()
+            .push(codes);
+    }
+    out
+}
+
+/// The backup codes stored for every two-factor user (`(userId, backupCodes)` rows) decrypt;
+/// those authferry generated are the ones the run's `--backup-codes-out` handed out — every
+/// line for the user, also from before a crash — and the same users got generated codes in
+/// both runs; codes from the source are the same in both.
+fn assert_backup_codes(
+    reference: (&[(String, String)], &Path),
+    crashed: (&[(String, String)], &Path),
+) {
+    let crypto = authferry_platforms::better_auth::two_factor::TwoFactorCrypto::new(SECRET);
+    let decrypt = |stored: &str| -> Vec<String> {
+        let plain = crypto
+            .decrypt(stored)
+            .expect("backupCodes decrypt under the secret");
+        serde_json::from_str(plain.expose()).expect("backupCodes hold a JSON array")
+    };
+    let (ref_delivered, crashed_delivered) =
+        (delivered_codes(reference.1), delivered_codes(crashed.1));
+    assert!(
+        !crashed_delivered.is_empty(),
+        "the export has two-factor users"
+    );
+    let mut ref_keys: Vec<&String> = ref_delivered.keys().collect();
+    let mut crashed_keys: Vec<&String> = crashed_delivered.keys().collect();
+    ref_keys.sort();
+    crashed_keys.sort();
+    assert_eq!(ref_keys, crashed_keys, "the same users got generated codes");
+    let reference_rows: std::collections::HashMap<&str, &str> = reference
+        .0
+        .iter()
+        .map(|(u, c)| (u.as_str(), c.as_str()))
+        .collect();
+    assert_eq!(reference.0.len(), crashed.0.len());
+    for (user, stored) in crashed.0 {
+        let codes = decrypt(stored);
+        assert_eq!(codes.len(), 10, "{user}");
+        match crashed_delivered.get(user) {
+            Some(lines) => {
+                for line in lines {
+                    assert_eq!(
+                        line, &codes,
+                        "{user}: codes handed out are not the stored ones"
+                    );
+                }
+            }
+            None => assert_eq!(
+                codes,
+                decrypt(reference_rows[user.as_str()]),
+                "{user}: codes from the source differ"
+            ),
+        }
+    }
+}
+
+fn pg_stored_codes(db: &TempPgDatabase) -> Vec<(String, String)> {
+    db.client()
+        .query("SELECT \"userId\", \"backupCodes\" FROM \"twoFactor\"", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+/// Row count and a digest of every row's text (the compared columns), per table.
+fn fingerprint(db: &TempPgDatabase, table: &str, columns: &str) -> (i64, String) {
     let row = db
         .client()
         .query_one(
-            &format!("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \"{table}\" t"),
+            &format!("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM (SELECT {columns} FROM \"{table}\") t"),
             &[],
         )
         .unwrap();
     (row.get(0), row.get(1))
 }
 
-/// Every table of the two Better Auth databases holds the very same rows.
-fn assert_same_rows(reference_db: &TempPgDatabase, crashed_db: &TempPgDatabase) {
-    for table in TABLES {
+/// Every table of the two Better Auth databases holds the very same rows, and each run handed
+/// out the backup codes it stored.
+fn assert_same_rows(
+    (reference_db, reference): (&TempPgDatabase, &Run<'_>),
+    (crashed_db, crashed): (&TempPgDatabase, &Run<'_>),
+) {
+    assert_backup_codes(
+        (&pg_stored_codes(reference_db), &reference.codes),
+        (&pg_stored_codes(crashed_db), &crashed.codes),
+    );
+    for &(table, columns) in TABLES {
         let (a, b) = (
-            fingerprint(reference_db, table),
-            fingerprint(crashed_db, table),
+            fingerprint(reference_db, table, columns),
+            fingerprint(crashed_db, table, columns),
         );
         assert_eq!(a.0, b.0, "{table}: row counts differ");
         assert_eq!(
@@ -323,8 +428,8 @@ fn postgres_sigkill_resume_matches_uninterrupted_run() {
         None,
     );
     migrate_with_kills("PostgreSQL", users, 5, &reference, &crashed);
-    assert_same_rows(&reference_db, &crashed_db);
-    assert_eq!(fingerprint(&reference_db, "user").0 as u64, users);
+    assert_same_rows((&reference_db, &reference), (&crashed_db, &crashed));
+    assert_eq!(fingerprint(&reference_db, "user", "*").0 as u64, users);
 }
 
 /// The same with the journal in PostgreSQL (another database than the target), killed 20
@@ -350,7 +455,7 @@ fn postgres_journal_sigkill_20_times_resume_matches_uninterrupted_run() {
         Some(journal_db.url()),
     );
     migrate_with_kills("PostgreSQL journal", users, 20, &reference, &crashed);
-    assert_same_rows(&reference_db, &crashed_db);
+    assert_same_rows((&reference_db, &reference), (&crashed_db, &crashed));
     // Finished: a re-run writes nothing.
     let (summary, _) = crashed.complete();
     assert_eq!(summary["counts"]["already_present"], users, "{summary}");

@@ -854,18 +854,39 @@ both!(rewriting_is_idempotent);
 
 fn resumed_records_are_their_own_rows(db: Db) {
     let users = batch_of_three();
-    let mut sink = db.prepared();
-    // A crash after the first two were committed but before the journal heard of it.
+    let codes_path = db.scratch("resumed-codes.ndjson");
+    let _ = std::fs::remove_file(&codes_path);
+    let mut sink = db.open(Some(SECRET), Some(&codes_path));
+    sink.prepare().unwrap();
+    // A crash after the first two were committed but before the journal heard of it (and
+    // before the backup codes reached the file).
     write(&mut sink, &users[..2]);
     drop(sink);
-    let mut sink = db.prepared();
+    let _ = std::fs::remove_file(&codes_path);
+    let stored_before = decrypt(&db.rows("twoFactor")[0]["backupCodes"]);
+    let mut sink = db.open(Some(SECRET), Some(&codes_path));
+    sink.prepare().unwrap();
     let outcomes = sink.write_batch(&items(&users, true)).unwrap();
     assert_eq!(
         outcomes,
         vec![migrated("u1"), migrated("u2"), migrated("u3")]
     );
+    // The generated codes are random: the resumed run hands out the ones the crashed run
+    // stored, read back, not codes of its own.
+    let line: Value =
+        serde_json::from_str(std::fs::read_to_string(&codes_path).unwrap().trim()).unwrap();
+    assert_eq!(line["source_id"], "u1");
+    assert_eq!(
+        line["backup_codes"],
+        serde_json::from_str::<Value>(&stored_before).unwrap()
+    );
+    assert_eq!(
+        decrypt(&db.rows("twoFactor")[0]["backupCodes"]),
+        stored_before
+    );
+    let _ = std::fs::remove_file(&codes_path);
 
-    // The same tables as a run that never crashed.
+    // The same tables as a run that never crashed, but for the codes drawn.
     let uninterrupted = if db.is_pg() {
         Db::postgres()
     } else {
@@ -873,7 +894,23 @@ fn resumed_records_are_their_own_rows(db: Db) {
     };
     let mut other = uninterrupted.prepared();
     write(&mut other, &users);
-    assert_eq!(db.dump(), uninterrupted.dump());
+    let without_codes = |db: &Db| {
+        let mut dump = db.dump();
+        for (table, rows) in &mut dump {
+            if table == "twoFactor" {
+                for row in rows {
+                    assert!(row.remove("backupCodes").is_some());
+                }
+            }
+        }
+        dump
+    };
+    assert_eq!(without_codes(&db), without_codes(&uninterrupted));
+    assert_ne!(
+        decrypt(&uninterrupted.rows("twoFactor")[0]["backupCodes"]),
+        stored_before,
+        "two runs draw different codes"
+    );
 }
 both!(resumed_records_are_their_own_rows);
 

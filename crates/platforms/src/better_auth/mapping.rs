@@ -103,7 +103,8 @@ pub(crate) struct UserRows {
     pub accounts: Vec<AccountRow>,
     pub two_factor: Option<TwoFactorRow>,
     /// Backup codes authferry made up (the source had none): delivered after the commit.
-    pub generated_backup_codes: Option<Vec<Secret>>,
+    /// The backup codes are authferry's (the source had none): to be read back and handed out.
+    pub generated_backup_codes: bool,
     /// The password digest's format, for the closing notes.
     pub digest_format: Option<Format>,
 }
@@ -260,15 +261,21 @@ pub(crate) fn map_user(user: &User, cx: &MappingContext<'_>) -> Result<UserRows,
         });
     }
 
-    let mut generated_backup_codes = None;
+    let mut generated_backup_codes = false;
     let two_factor = match totp {
         None => None,
         Some(secret) => {
             let crypto = cx.crypto.ok_or_else(secret_requirement)?;
             let codes = if user.backup_codes.is_empty() {
-                let codes = crypto.generate_backup_codes(&identity.id);
-                generated_backup_codes = Some(codes.clone());
-                codes
+                generated_backup_codes = true;
+                two_factor::generate_backup_codes().map_err(|e| {
+                    Reason::new(
+                        ReasonCode::TargetRequirement,
+                        format!(
+                            "no backup codes: the operating system's random source failed: {e}"
+                        ),
+                    )
+                })?
             } else {
                 user.backup_codes.clone()
             };
@@ -414,9 +421,12 @@ mod tests {
         let b = map_user(&u, &cx(Some(&crypto))).unwrap();
         let (ta, tb) = (a.two_factor.unwrap(), b.two_factor.unwrap());
         assert_eq!(ta.secret, tb.secret);
-        assert_eq!(ta.backup_codes, tb.backup_codes);
+        // Generated codes are random: a second mapping draws others.
+        assert_ne!(ta.backup_codes, tb.backup_codes);
         assert!(a.user.two_factor_enabled);
-        assert_eq!(a.generated_backup_codes.map(|c| c.len()), Some(10));
+        assert!(a.generated_backup_codes);
+        let codes = crypto.decrypt(ta.backup_codes.expose()).unwrap();
+        assert_eq!(two_factor::parse_backup_codes(&codes).unwrap().len(), 10);
         let plain = crypto.decrypt(ta.secret.expose()).unwrap();
         assert_eq!(plain.expose(), "base32:JBSWY3DPEHPK3PXP");
     }

@@ -12,7 +12,7 @@ mod postgres;
 mod schema;
 mod sqlite;
 mod store;
-mod two_factor;
+pub mod two_factor;
 mod verify_module;
 
 pub use verify_module::verify_module;
@@ -176,7 +176,8 @@ pub struct BetterAuthSink {
     store: Box<dyn Store>,
     plan: SchemaPlan,
     prepared: bool,
-    crypto: Option<TwoFactorCrypto>,
+    /// Shared with the mapping thread of `write_stream`.
+    crypto: Option<std::sync::Arc<TwoFactorCrypto>>,
     backup_codes_out: Option<PathBuf>,
     codes_file: Option<File>,
     /// `createdAt` for records without one when called outside the engine (which fills it
@@ -211,7 +212,7 @@ impl BetterAuthSink {
                 .secret
                 .as_deref()
                 .filter(|s| !s.is_empty())
-                .map(TwoFactorCrypto::new),
+                .map(|s| std::sync::Arc::new(TwoFactorCrypto::new(s))),
             backup_codes_out: opts.backup_codes_out,
             codes_file: None,
             fallback_created: Timestamp::now(),
@@ -241,15 +242,15 @@ impl BetterAuthSink {
     }
 
     /// After the batch committed: counts what was written and hands out generated backup
-    /// codes, for the users written now and for those already written with the same codes
-    /// by an earlier run (so a re-run with `--backup-codes-out` delivers them).
+    /// codes, for the users written now and for those already written by an earlier run (so a
+    /// resumed run, or a re-run with `--backup-codes-out`, delivers them). The codes are random,
+    /// so they are always read back from the target: what is stored is what users can redeem.
     fn after_commit(
         &mut self,
         mapped: &[Result<UserRows, Reason>],
         outcomes: &[WriteOutcome],
     ) -> Result<(), SinkError> {
-        let mut deliver: Vec<&UserRows> = Vec::new();
-        let mut already: Vec<&UserRows> = Vec::new();
+        let mut holders: Vec<&UserRows> = Vec::new();
         for (rows, outcome) in mapped.iter().zip(outcomes) {
             let Ok(rows) = rows else { continue };
             match outcome {
@@ -272,41 +273,35 @@ impl BetterAuthSink {
                     {
                         self.written.unusable_usernames += 1;
                     }
-                    if rows.generated_backup_codes.is_some() {
+                    if rows.generated_backup_codes {
                         self.written.generated_codes += 1;
-                        deliver.push(rows);
+                        holders.push(rows);
                     }
                 }
-                WriteOutcome::AlreadyPresent { .. } if rows.generated_backup_codes.is_some() => {
-                    already.push(rows)
+                WriteOutcome::AlreadyPresent { .. } if rows.generated_backup_codes => {
+                    holders.push(rows)
                 }
                 _ => {}
             }
         }
-        if self.backup_codes_out.is_none() {
+        if self.backup_codes_out.is_none() || holders.is_empty() {
             return Ok(());
         }
-        if !already.is_empty() {
-            let ids: Vec<&str> = already.iter().map(|r| r.identity.id.as_str()).collect();
-            let stored = self.store.stored_backup_codes(&ids)?;
-            // The encryption is deterministic: equal ciphertext means these very codes.
-            deliver.extend(already.into_iter().filter(|r| {
-                r.two_factor.as_ref().is_some_and(|tf| {
-                    stored.get(&r.identity.id).map(String::as_str) == Some(tf.backup_codes.expose())
-                })
-            }));
-        }
-        if deliver.is_empty() {
+        let Some(crypto) = self.crypto.as_ref() else {
             return Ok(());
-        }
+        };
+        let ids: Vec<&str> = holders.iter().map(|r| r.identity.id.as_str()).collect();
+        let stored = self.store.stored_backup_codes(&ids)?;
         let mut lines = String::new();
-        for rows in &deliver {
-            let codes: Vec<&str> = rows
-                .generated_backup_codes
-                .iter()
-                .flatten()
-                .map(|c| c.expose())
-                .collect();
+        let mut count = 0u64;
+        for rows in &holders {
+            // Only rows authferry wrote: codes the user set up in the app since are theirs.
+            let codes = stored
+                .get(&rows.identity.id)
+                .and_then(|s| crypto.our_plaintext(&rows.identity.id, "backupCodes", s))
+                .and_then(|plain| two_factor::parse_backup_codes(&plain));
+            let Some(codes) = codes else { continue };
+            let codes: Vec<&str> = codes.iter().map(authferry_core::Secret::expose).collect();
             let line = serde_json::json!({
                 "source_id": rows.identity.id,
                 "email": rows.identity.email,
@@ -314,8 +309,11 @@ impl BetterAuthSink {
             });
             lines.push_str(&line.to_string());
             lines.push('\n');
+            count += 1;
         }
-        let count = deliver.len() as u64;
+        if count == 0 {
+            return Ok(());
+        }
         if let Some(file) = self.codes_file()? {
             file.write_all(lines.as_bytes())?;
             file.sync_data()?;
@@ -405,7 +403,7 @@ impl Sink for BetterAuthSink {
             ));
         }
         let cx = MappingContext {
-            crypto: self.crypto.as_ref(),
+            crypto: self.crypto.as_deref(),
             holds_totp: self.plan.holds_totp(),
             fallback_created: self.fallback_created,
         };
@@ -431,12 +429,12 @@ impl Sink for BetterAuthSink {
                 ))
             });
         }
-        // Lent to the mapping thread for the run; everything else stays with the writer.
-        let crypto = self.crypto.take();
+        // Shared with the mapping thread for the run; everything else stays with the writer.
+        let crypto = self.crypto.clone();
         let (holds_totp, fallback_created) = (self.plan.holds_totp(), self.fallback_created);
         std::thread::scope(|scope| {
             let (to_writer, mapped_work) = std::sync::mpsc::sync_channel(1);
-            let crypto = crypto.as_ref();
+            let crypto = crypto.as_deref();
             scope.spawn(move || {
                 let cx = MappingContext {
                     crypto,
@@ -470,7 +468,6 @@ impl Sink for BetterAuthSink {
                 }
             }
         });
-        self.crypto = crypto;
     }
 
     fn pipeline_depth(&self) -> usize {

@@ -9,7 +9,13 @@
 //! user id, the field and the plaintext, under a key of its own derived from the secret) so
 //! that a run resumed after a crash writes byte-identical rows. Equal nonces then only ever
 //! encrypt equal plaintexts (the SIV construction), which leaks nothing beyond "this user's
-//! field did not change". Generated backup codes are derived the same way, for the same reason.
+//! field did not change". The derived nonce also marks a row as authferry's own: a value the
+//! app wrote later carries a random one.
+//!
+//! Generated backup codes are drawn from the operating system's CSPRNG, never derived: whoever
+//! knows BETTER_AUTH_SECRET (often shared with staging) must not be able to compute them. A
+//! resumed run therefore cannot recompute codes it wrote before a crash; it reads the stored
+//! row back and decrypts it ([`TwoFactorCrypto::our_plaintext`]).
 
 use authferry_core::Secret;
 use chacha20poly1305::aead::{Aead, KeyInit};
@@ -31,13 +37,11 @@ const BACKUP_CODE_ALPHABET: &[u8; 62] =
     b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 const NONCE_LABEL: &[u8] = b"authferry better-auth two-factor nonce v1";
-const BACKUP_CODE_LABEL: &[u8] = b"authferry better-auth backup codes v1";
 
 /// The encryption keys for one BETTER_AUTH_SECRET.
 pub struct TwoFactorCrypto {
     cipher: XChaCha20Poly1305,
     nonce_key: [u8; 32],
-    backup_code_key: [u8; 32],
 }
 
 impl std::fmt::Debug for TwoFactorCrypto {
@@ -68,16 +72,19 @@ impl TwoFactorCrypto {
         TwoFactorCrypto {
             cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
             nonce_key: hmac(better_auth_secret.as_bytes(), &[NONCE_LABEL]),
-            backup_code_key: hmac(better_auth_secret.as_bytes(), &[BACKUP_CODE_LABEL]),
         }
+    }
+
+    fn nonce(&self, user_id: &str, field: &str, plaintext: &[u8]) -> [u8; 32] {
+        hmac(
+            &self.nonce_key,
+            &[&framed(user_id), &framed(field), plaintext],
+        )
     }
 
     /// better-auth's stored form of `plaintext` for `field` of `user_id`.
     pub fn encrypt(&self, user_id: &str, field: &str, plaintext: &str) -> Secret {
-        let mac = hmac(
-            &self.nonce_key,
-            &[&framed(user_id), &framed(field), plaintext.as_bytes()],
-        );
+        let mac = self.nonce(user_id, field, plaintext.as_bytes());
         let nonce = XNonce::from_slice(&mac[..24]);
         // Encryption with a valid key and nonce cannot fail for in-memory data of this size.
         let sealed = self
@@ -93,9 +100,12 @@ impl TwoFactorCrypto {
     /// Reads a stored value back (the inverse of [`encrypt`](Self::encrypt), and of
     /// better-auth's `symmetricEncrypt` with a plain string key). `None` when it does not
     /// decrypt under this secret.
-    #[cfg(test)]
     pub fn decrypt(&self, stored: &str) -> Option<Secret> {
-        let bytes = hex::decode(stored).ok()?;
+        self.open(stored).map(|(_, plain)| plain)
+    }
+
+    fn open(&self, stored: &str) -> Option<([u8; 24], Secret)> {
+        let bytes = hex::decode(stored.trim()).ok()?;
         if bytes.len() < 24 + 16 {
             return None;
         }
@@ -104,35 +114,55 @@ impl TwoFactorCrypto {
             .cipher
             .decrypt(XNonce::from_slice(nonce), sealed)
             .ok()?;
-        String::from_utf8(plain).ok().map(Secret::new)
+        let plain = String::from_utf8(plain).ok()?;
+        Some((nonce.try_into().ok()?, Secret::new(plain)))
     }
 
-    /// Ten `xxxxx-xxxxx` codes for `user_id`, fixed for a given secret and user.
-    pub fn generate_backup_codes(&self, user_id: &str) -> Vec<Secret> {
-        let user = framed(user_id);
-        let mut chars = Vec::with_capacity(BACKUP_CODE_COUNT * BACKUP_CODE_LEN);
-        let mut block = 0u32;
-        while chars.len() < BACKUP_CODE_COUNT * BACKUP_CODE_LEN {
-            for byte in hmac(&self.backup_code_key, &[&user, &block.to_be_bytes()]) {
-                // 248 = 4 × 62: rejecting the top bytes keeps every character equally likely.
-                if byte < 248 && chars.len() < BACKUP_CODE_COUNT * BACKUP_CODE_LEN {
-                    chars.push(BACKUP_CODE_ALPHABET[(byte % 62) as usize]);
-                }
-            }
-            block += 1;
-        }
-        chars
-            .chunks(BACKUP_CODE_LEN)
-            .map(|c| {
-                let (a, b) = c.split_at(BACKUP_CODE_LEN / 2);
-                Secret::new(format!(
-                    "{}-{}",
-                    String::from_utf8_lossy(a),
-                    String::from_utf8_lossy(b)
-                ))
-            })
-            .collect()
+    /// The plaintext of a stored `field` of `user_id` when authferry wrote it: it decrypts under
+    /// this secret and its nonce is the one [`encrypt`](Self::encrypt) derives for it. `None`
+    /// for a value better-auth wrote (random nonce), another secret's, or garbage.
+    pub fn our_plaintext(&self, user_id: &str, field: &str, stored: &str) -> Option<Secret> {
+        let (nonce, plain) = self.open(stored)?;
+        let expected = self.nonce(user_id, field, plain.expose().as_bytes());
+        (expected[..24] == nonce[..]).then_some(plain)
     }
+}
+
+/// Ten `xxxxx-xxxxx` codes from the operating system's CSPRNG, in better-auth's alphabet.
+pub fn generate_backup_codes() -> Result<Vec<Secret>, rand::rand_core::OsError> {
+    use rand::TryRngCore;
+    let mut chars = Vec::with_capacity(BACKUP_CODE_COUNT * BACKUP_CODE_LEN);
+    let mut block = [0u8; 64];
+    while chars.len() < BACKUP_CODE_COUNT * BACKUP_CODE_LEN {
+        rand::rngs::OsRng.try_fill_bytes(&mut block)?;
+        for &byte in &block {
+            // 248 = 4 × 62: rejecting the top bytes keeps every character equally likely.
+            if byte < 248 && chars.len() < BACKUP_CODE_COUNT * BACKUP_CODE_LEN {
+                chars.push(BACKUP_CODE_ALPHABET[(byte % 62) as usize]);
+            }
+        }
+    }
+    block.fill(0);
+    let codes = chars
+        .chunks(BACKUP_CODE_LEN)
+        .map(|c| {
+            let (a, b) = c.split_at(BACKUP_CODE_LEN / 2);
+            Secret::new(format!(
+                "{}-{}",
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b)
+            ))
+        })
+        .collect();
+    chars.fill(0);
+    Ok(codes)
+}
+
+/// The codes of a decrypted `backupCodes` value (`JSON.stringify(codes)`); `None` when it is
+/// not a JSON array of strings.
+pub fn parse_backup_codes(plaintext: &Secret) -> Option<Vec<Secret>> {
+    let codes: Vec<String> = serde_json::from_str(plaintext.expose()).ok()?;
+    Some(codes.into_iter().map(Secret::new).collect())
 }
 
 /// `base32:` + the secret upper-cased, without padding, spaces or dashes.
@@ -209,9 +239,8 @@ mod tests {
     }
 
     #[test]
-    fn backup_codes_have_better_auths_shape_and_are_fixed_per_user() {
-        let c = TwoFactorCrypto::new(KAT_SECRET);
-        let codes = c.generate_backup_codes("user_1");
+    fn backup_codes_have_better_auths_shape_and_are_random() {
+        let codes = generate_backup_codes().unwrap();
         assert_eq!(codes.len(), 10);
         for code in &codes {
             let s = code.expose();
@@ -223,12 +252,43 @@ mod tests {
                     .all(|(i, ch)| i == 5 || ch.is_ascii_alphanumeric())
             );
         }
-        assert_eq!(codes, c.generate_backup_codes("user_1"));
-        assert_ne!(codes, c.generate_backup_codes("user_2"));
-        assert_ne!(
-            codes,
-            TwoFactorCrypto::new("other").generate_backup_codes("user_1")
+        // 10 × 10 characters of 62: two equal draws would mean no randomness at all.
+        assert_ne!(codes, generate_backup_codes().unwrap());
+        let distinct: std::collections::HashSet<&str> = codes.iter().map(|c| c.expose()).collect();
+        assert_eq!(distinct.len(), 10);
+    }
+
+    #[test]
+    fn only_our_own_rows_are_read_back() {
+        let c = TwoFactorCrypto::new(KAT_SECRET);
+        let codes = generate_backup_codes().unwrap();
+        let plain = backup_codes_plaintext(&codes);
+        let stored = c.encrypt("user_1", "backupCodes", plain.expose());
+        let back = c
+            .our_plaintext("user_1", "backupCodes", stored.expose())
+            .unwrap();
+        assert_eq!(parse_backup_codes(&back).unwrap(), codes);
+        // Another user's row, another field, another secret: not ours.
+        assert!(
+            c.our_plaintext("user_2", "backupCodes", stored.expose())
+                .is_none()
         );
+        assert!(
+            c.our_plaintext("user_1", "secret", stored.expose())
+                .is_none()
+        );
+        assert!(
+            TwoFactorCrypto::new("other")
+                .our_plaintext("user_1", "backupCodes", stored.expose())
+                .is_none()
+        );
+        // better-auth's own encryption (random nonce) decrypts but is not ours.
+        assert!(c.decrypt(KAT_CODES.trim()).is_some());
+        assert!(
+            c.our_plaintext("user_1", "backupCodes", KAT_CODES.trim())
+                .is_none()
+        );
+        assert!(c.our_plaintext("user_1", "backupCodes", "zz").is_none());
     }
 
     #[test]
