@@ -1,6 +1,7 @@
 //! Command-line flags (clap derive). Parsing only: `commands/*` turn these into validated
 //! plans before anything runs.
 
+use crate::UsageError;
 use authferry_platforms::registry::{self, Flag};
 use clap::{Arg, ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -25,6 +26,43 @@ fn platforms_help() -> String {
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub hash_budget: HashBudgetArgs,
+}
+
+/// The most one password verification may cost. A digest chooses its own work factor, so a
+/// hostile or broken one (`$2b$31$…`) could stall a run for hours or allocate gigabytes.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Password-hash work limits")]
+pub struct HashBudgetArgs {
+    /// Most time one verification may take, in seconds of one core (estimated from the
+    /// digest's parameters before it runs). Digests over it are not run: `hash verify` answers
+    /// an error for them, `migrate`/`plan` count them as unverifiable through the verify
+    /// module, and `emit better-auth-verify` writes a module that refuses them.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10.0)]
+    pub max_hash_seconds: f64,
+    /// Most memory one verification may allocate, in MiB (Argon2, scrypt).
+    #[arg(long, global = true, value_name = "MIB", default_value_t = 1024)]
+    pub max_hash_memory: u64,
+}
+
+impl HashBudgetArgs {
+    pub fn budget(&self) -> Result<authferry_hash::Budget, UsageError> {
+        if !(self.max_hash_seconds.is_finite() && self.max_hash_seconds > 0.0) {
+            return Err(UsageError(
+                "--max-hash-seconds must be a positive number of seconds".into(),
+            ));
+        }
+        if self.max_hash_memory == 0 || self.max_hash_memory > 1 << 40 {
+            return Err(UsageError(
+                "--max-hash-memory must be between 1 and 1099511627776 MiB".into(),
+            ));
+        }
+        Ok(authferry_hash::Budget {
+            memory_bytes: self.max_hash_memory << 20,
+            nanos: (self.max_hash_seconds * 1e9).min(u64::MAX as f64) as u64,
+        })
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -23,6 +23,15 @@ impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    match cli.hash_budget.budget() {
+        Ok(budget) => {
+            authferry_hash::set_budget(budget);
+        }
+        Err(usage) => {
+            eprintln!("authferry: {usage}");
+            return ExitCode::from(2);
+        }
+    }
     let result = match cli.command {
         args::Command::Migrate(a) => commands::migrate::migrate(a),
         args::Command::Plan(a) => commands::migrate::plan(a),

@@ -1219,3 +1219,109 @@ fn formats_outside_the_table_are_not_given_to_the_module() {
         Support::Unverifiable
     );
 }
+
+/// Runs `script` (an ES module importing `./auth-verify.mjs`) next to a module emitted with
+/// `emit_args`, with a 120 s limit; returns its standard output.
+fn run_script(dir: &Path, emit_args: &[&str], script: &str) -> String {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let module = tmp.path().join("auth-verify.mjs");
+    let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .args(emit_args)
+        .args(["emit", "better-auth-verify", "--out"])
+        .arg(&module)
+        .output()
+        .expect("run authferry emit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::os::unix::fs::symlink(dir.join("node_modules"), tmp.path().join("node_modules"))
+        .expect("symlink node_modules");
+    std::fs::write(tmp.path().join("script.mjs"), script).expect("write script");
+    let out = Command::new("timeout")
+        .args(["120", "node", "script.mjs"])
+        .current_dir(tmp.path())
+        .output()
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "node failed or ran over 120 s ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find(|l| l.contains("Error"))
+            .unwrap_or("")
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Issue 9 item 10: digests asking for days of work or gigabytes are refused at once (the
+/// budget authferry emitted the module with), and an expensive digest within the budget
+/// leaves the event loop free while it is checked (other callbacks run meanwhile).
+#[test]
+fn expensive_digests_are_refused_or_checked_without_blocking_the_event_loop() {
+    let Some(dir) = e2e_dir() else { return };
+    const SHA512_CRYPT_200K: &str = "$6$rounds=200000$saltsaltsaltsalt$5olQkjlHnSU2GCn9H9k/q51jDosazfVxQRge5aPQKmZad2FVsnJEHgb5sa67aeQUfkUbre3GfyJv4AlJ0UYHD.";
+    // The vector is real: authferry's own verifier agrees.
+    assert_eq!(
+        authferry_hash::verify(SHA512_CRYPT_200K, None, "hello"),
+        Ok(true)
+    );
+    let hostile = [
+        "$2b$31$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+        "$6$rounds=999999999$somesalt$yTHu7TjwBq6uhmS86azFYGlTRS5C4LPnlrLCzWb0xv5HHXiWjK5LFC0ETx8ri4AGM4Zx8/A3Ppp37QDUpyvAj/",
+        "$argon2id$v=19$m=65536,t=4294967295,p=1$c29tZXNhbHRzb21lc2FsdA$ZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZQ",
+        "$argon2id$v=19$m=4194304,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$ZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZQ",
+        "$P$S12345678KgQEaGyjbH2CMNDYJt8S51",
+        "pbkdf2_sha256$4000000000$c29tZXNhbHQ$ZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZWV4YW0=",
+        "sha512_symfony$4000000000$salt$ZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZWV4YW1wbGVleGFtcGxl",
+        "$scrypt$ln=30,r=8,p=1$c29tZXNhbHQ$ZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZWV4YW0",
+    ];
+    let script = format!(
+        r#"
+import {{ verify }} from "./auth-verify.mjs";
+import {{ argon2id }} from "hash-wasm";
+// Counts how often the event loop gets to run something else while `work` is pending.
+async function ticksDuring(work) {{
+  let ticks = 0, done = false;
+  const spin = () => {{ if (!done) {{ ticks++; setImmediate(spin); }} }};
+  setImmediate(spin);
+  const ok = await work;
+  done = true;
+  return {{ ok, ticks }};
+}}
+const out = {{}};
+out.hostile = [];
+for (const hash of {hostile}) out.hostile.push(await verify({{ hash, password: "hello" }}));
+out.shaCrypt = await ticksDuring(verify({{ hash: {sha}, password: "hello" }}));
+const argon = await argon2id({{ password: "hello", salt: new Uint8Array(16).fill(7), iterations: 3, parallelism: 1, memorySize: 65536, hashLength: 32, outputType: "encoded" }});
+out.argon2 = await ticksDuring(verify({{ hash: argon, password: "hello" }}));
+out.argon2Wrong = await verify({{ hash: argon, password: "hellO" }});
+out.bcrypt10 = await verify({{ hash: "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K", password: "hello" }});
+console.log(JSON.stringify(out));
+"#,
+        hostile = serde_json::to_string(&hostile).unwrap(),
+        sha = serde_json::to_string(SHA512_CRYPT_200K).unwrap(),
+    );
+    let out: Value = serde_json::from_str(run_script(&dir, &[], &script).trim()).unwrap();
+    assert_eq!(out["hostile"], json!(vec![false; hostile.len()]), "{out}");
+    assert_eq!(out["shaCrypt"]["ok"], true, "{out}");
+    // 200 000 rounds yield every 16 384: a blocking loop would let nothing run meanwhile.
+    assert!(out["shaCrypt"]["ticks"].as_u64().unwrap() >= 10, "{out}");
+    assert_eq!(out["argon2"]["ok"], true, "{out}");
+    assert!(out["argon2"]["ticks"].as_u64().unwrap() >= 2, "{out}");
+    assert_eq!(out["argon2Wrong"], false, "{out}");
+    assert_eq!(out["bcrypt10"], true, "{out}");
+
+    // The budget is the one authferry was run with: 1 ms refuses even bcrypt cost 10.
+    let tight = run_script(
+        &dir,
+        &["--max-hash-seconds", "0.001"],
+        r#"
+import { verify } from "./auth-verify.mjs";
+console.log(JSON.stringify(await verify({ hash: "$2b$10$nFguVi9LsCAcvTZFKQlRKeLVydo8ETv483lkNsSFI/Wl1Rz1Ypo1K", password: "hello" })));
+"#,
+    );
+    assert_eq!(tight.trim(), "false");
+}

@@ -325,21 +325,102 @@ fn read_bounded_line<R: BufRead>(reader: &mut R, buf: &mut Vec<u8>) -> io::Resul
         return Ok(Some(true));
     }
     buf.clear();
+    skip_line(reader)?;
+    Ok(Some(false))
+}
+
+/// Reads past the next newline without keeping anything (memory stays flat however long the
+/// line is); returns the bytes skipped, the newline included.
+pub fn skip_line<R: BufRead>(reader: &mut R) -> io::Result<u64> {
+    let mut skipped = 0u64;
     loop {
         let available = reader.fill_buf()?;
         if available.is_empty() {
-            return Ok(Some(false));
+            return Ok(skipped);
         }
         match available.iter().position(|b| *b == b'\n') {
             Some(i) => {
                 reader.consume(i + 1);
-                return Ok(Some(false));
+                return Ok(skipped + i as u64 + 1);
             }
             None => {
                 let all = available.len();
                 reader.consume(all);
+                skipped += all as u64;
             }
         }
+    }
+}
+
+/// The largest record a record-oriented reader (CSV) takes: the same bound as an NDJSON line.
+pub const MAX_RECORD_BYTES: u64 = MAX_LINE_BYTES as u64;
+
+/// A reader that yields at most [`MAX_RECORD_BYTES`] between two [`RecordCap::reset`]s and
+/// then fails with [`RecordTooLong`]: a parser that keeps a whole record in memory (the `csv`
+/// crate grows its buffer without limit) is stopped at the bound instead of following a
+/// 2 GiB cell — or `/dev/zero` — until the allocator aborts.
+pub struct CappedReader<R> {
+    inner: R,
+    used: Arc<AtomicU64>,
+}
+
+/// The handle that starts a new record's allowance.
+#[derive(Clone, Debug)]
+pub struct RecordCap(Arc<AtomicU64>);
+
+impl RecordCap {
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
+
+impl<R> CappedReader<R> {
+    pub fn new(inner: R) -> (Self, RecordCap) {
+        let used = Arc::new(AtomicU64::new(0));
+        (
+            CappedReader {
+                inner,
+                used: used.clone(),
+            },
+            RecordCap(used),
+        )
+    }
+}
+
+impl<R: Read> Read for CappedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let used = self.used.load(Ordering::Relaxed);
+        let left = MAX_RECORD_BYTES.saturating_sub(used);
+        if left == 0 && !buf.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLong));
+        }
+        let max = buf.len().min(left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..max])?;
+        self.used.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A record ran past [`MAX_RECORD_BYTES`].
+#[derive(Debug)]
+pub struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "longer than {} MiB (no user record is that large)",
+            MAX_RECORD_BYTES >> 20
+        )
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+impl RecordTooLong {
+    /// Whether `e` is a [`CappedReader`]'s refusal (also when a parser wrapped it).
+    pub fn is(e: &io::Error) -> bool {
+        e.get_ref().is_some_and(|inner| inner.is::<RecordTooLong>())
     }
 }
 

@@ -9,6 +9,20 @@ use unicode_normalization::UnicodeNormalization;
 /// Field size limits. Generous for real data, small enough to catch a shifted CSV column or
 /// a blob pasted into a name.
 pub const MAX_ID: usize = 255;
+
+/// An id as reports, failure logs and the journal keep it: at most [`MAX_ID`] bytes. A longer
+/// one (which fails validation) is cut on a character boundary and marked with how much was
+/// left out, so that a megabyte "id" is not copied into every place that names the record.
+pub fn clip_id(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.len() <= MAX_ID {
+        return std::borrow::Cow::Borrowed(id);
+    }
+    let mut end = MAX_ID - 40;
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…(+{} bytes)", &id[..end], id.len() - end))
+}
 pub const MAX_NAME: usize = 256;
 pub const MAX_EMAIL: usize = 254;
 pub const MAX_URL: usize = 2048;

@@ -754,6 +754,15 @@ pub fn convert_for(target: impl TargetName, parsed: &ParsedHash) -> Result<Prepa
         reencoded: None,
         note: None,
     };
+    if support == VerifyModule {
+        // The module refuses what is over the budget (it is given the same one): such a user
+        // could never sign in through it.
+        if let Err(e) = crate::Budget::current().admit(parsed.format().name(), parsed.cost()) {
+            out.support = Unverifiable;
+            out.note = Some(e.to_string());
+            return Ok(out);
+        }
+    }
     let Some(row) = row else { return Ok(out) };
     if row.into.is_none() && row.bcrypt_minor.is_none() {
         return Ok(out);
@@ -793,6 +802,33 @@ mod tests {
         assert_eq!(p.support, Unverifiable);
         assert_eq!(capability("nowhere", F::Bcrypt), Unverifiable);
         assert_eq!(capability("ndjson", F::Drupal7), Native);
+    }
+
+    /// What the verify module would refuse (over the budget it is given) is not called
+    /// verifiable; a pass-through target keeps it as it is.
+    #[test]
+    fn over_budget_digests_are_unverifiable_through_the_module() {
+        for d in [
+            "$2b$31$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+            "$scrypt$ln=30,r=8,p=1$c29tZXNhbHQ$ZXhhbXBsZWV4YW1wbGVleGFtcGxlZXhhbXBsZWV4YW0",
+        ] {
+            let p = prepare_for_target("better-auth", None, d).unwrap();
+            assert_eq!(p.support, Unverifiable, "{d}");
+            assert!(
+                p.note.as_deref().unwrap().contains("allowed"),
+                "{:?}",
+                p.note
+            );
+            assert_eq!(
+                prepare_for_target("ndjson", None, d).unwrap().support,
+                Native
+            );
+        }
+        let ok = "$2b$12$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+        assert_eq!(
+            prepare_for_target("better-auth", None, ok).unwrap().support,
+            VerifyModule
+        );
     }
 
     #[test]

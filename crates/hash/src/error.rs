@@ -16,6 +16,12 @@ pub enum HashError {
     /// The format is known, but these parameters are out of what authferry verifies.
     #[error("{format} digest with unsupported parameters: {what}")]
     UnsupportedParams { format: &'static str, what: String },
+    /// Verifying would cost more than the budget allows (the digest chose its work factor).
+    #[error("{format} digest not verified: it needs {what}")]
+    OverBudget { format: &'static str, what: String },
+    /// The memory a verification needs could not be allocated.
+    #[error("{format} digest not verified: {what}")]
+    OutOfMemory { format: &'static str, what: String },
     /// Verification needs a parameter that is not in the digest and was not given.
     #[error(
         "{format} digest needs the `{param}` parameter, which the source does not store in the digest"

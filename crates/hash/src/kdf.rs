@@ -237,8 +237,15 @@ fn utf16le(password: &[u8]) -> Vec<u8> {
 }
 
 impl Kdf {
-    /// Verifies `password` (its UTF-8 bytes, or raw bytes) against this hash.
-    pub fn verify(&self, format: &'static str, password: &[u8]) -> Result<bool, HashError> {
+    /// Verifies `password` (its UTF-8 bytes, or raw bytes) against this hash, when its
+    /// [cost](Kdf::cost) fits `budget`.
+    pub fn verify(
+        &self,
+        format: &'static str,
+        password: &[u8],
+        budget: &crate::cost::Budget,
+    ) -> Result<bool, HashError> {
+        budget.admit(format, self.cost())?;
         match self {
             Kdf::Bcrypt(b) => {
                 use base64::Engine as _;
@@ -305,8 +312,15 @@ impl Kdf {
                     argon2::Version::V0x13
                 };
                 let mut out = vec![0u8; a.hash.len()];
+                // Allocated here, fallibly: under a memory limit this digest fails alone
+                // instead of aborting the process.
+                let mut blocks: Vec<argon2::Block> = Vec::new();
+                blocks
+                    .try_reserve_exact(params.block_count())
+                    .map_err(|_| out_of_memory(format, params.block_count() as u64 * 1024))?;
+                blocks.resize(params.block_count(), argon2::Block::default());
                 argon2::Argon2::new(alg, version, params)
-                    .hash_password_into(password, &a.salt, &mut out)
+                    .hash_password_into_with_memory(password, &a.salt, &mut out, &mut blocks)
                     .map_err(|e| HashError::UnsupportedParams {
                         format,
                         what: e.to_string(),
@@ -479,6 +493,18 @@ impl Kdf {
     }
 }
 
+fn out_of_memory(format: &'static str, bytes: u64) -> HashError {
+    HashError::OutOfMemory {
+        format,
+        what: format!(
+            "could not allocate the {} MiB it needs",
+            bytes.div_ceil(1 << 20)
+        ),
+    }
+}
+
+/// The scrypt crate allocates its V array infallibly: reserve the same amount first, so that
+/// under a memory limit the digest fails alone instead of aborting the process.
 fn check_scrypt_memory(format: &'static str, log_n: u8, r: u32, p: u32) -> Result<(), HashError> {
     let bytes = 128u64
         .saturating_mul(r as u64)
@@ -490,5 +516,10 @@ fn check_scrypt_memory(format: &'static str, log_n: u8, r: u32, p: u32) -> Resul
             what: format!("scrypt N=2^{log_n} r={r} p={p} needs more than 2 GiB"),
         });
     }
+    let mut probe: Vec<u8> = Vec::new();
+    probe
+        .try_reserve_exact(bytes as usize)
+        .map_err(|_| out_of_memory(format, bytes))?;
+    drop(probe);
     Ok(())
 }

@@ -15,6 +15,7 @@ mod algo;
 mod b64;
 mod bench;
 mod capability;
+mod cost;
 mod error;
 mod format;
 mod kdf;
@@ -29,6 +30,7 @@ pub use capability::{
     capability, capability_of, convert_for, known_targets, prepare_for_target,
     prepare_for_target_with, table,
 };
+pub use cost::{Budget, Cost, set_budget, work_model_json};
 pub use error::HashError;
 pub use format::{CLERK_HASHERS, Format};
 pub use params::ExtParams;
@@ -185,14 +187,26 @@ impl ParsedHash {
         self.format
     }
 
-    /// Checks a password (its UTF-8 bytes). Comparisons are constant-time.
+    /// Checks a password (its UTF-8 bytes) within the process's [`Budget`]. Comparisons are
+    /// constant-time.
     pub fn verify(&self, password: &str) -> Result<bool, HashError> {
-        self.kdf.verify(self.format.name(), password.as_bytes())
+        self.verify_within(password.as_bytes(), &Budget::current())
     }
 
     /// Checks a password given as raw bytes (for sources whose passwords were not UTF-8).
     pub fn verify_bytes(&self, password: &[u8]) -> Result<bool, HashError> {
-        self.kdf.verify(self.format.name(), password)
+        self.verify_within(password, &Budget::current())
+    }
+
+    /// Checks a password when the digest's [`cost`](Self::cost) fits `budget`
+    /// ([`HashError::OverBudget`] otherwise, before any work is done).
+    pub fn verify_within(&self, password: &[u8], budget: &Budget) -> Result<bool, HashError> {
+        self.kdf.verify(self.format.name(), password, budget)
+    }
+
+    /// What verifying this digest costs: memory and estimated time, from its parameters.
+    pub fn cost(&self) -> Cost {
+        self.kdf.cost()
     }
 
     /// Whether the hash should be replaced by a modern one after the next successful sign-in.

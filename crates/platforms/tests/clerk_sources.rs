@@ -7,7 +7,7 @@ use authferry_platforms::clerk::{
 };
 use serde_json::json;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -407,6 +407,60 @@ fn csv_row_with_another_number_of_cells_than_the_header_fails() {
     let long = records[2].as_ref().unwrap_err();
     assert!(long.message.contains("has 6 cells"), "{}", long.message);
     assert!(!long.message.contains(CLERK_SAMPLE_DIGEST));
+}
+
+/// Issue 9 item 11: a 200 MB cell took 479 MB of memory and `/dev/zero` aborted the process on
+/// a 2 GiB allocation. A row longer than the record bound fails alone (named by row and line)
+/// and the rows after it arrive; a header that long is no Clerk export.
+#[test]
+fn csv_row_over_the_record_bound_fails_alone() {
+    let bound = authferry_core::io::MAX_RECORD_BYTES as usize;
+    let mut text =
+        String::from("id,first_name,primary_email_address\nuser_1,Al,al@example.com\nuser_2,");
+    text.push_str(&"x".repeat(bound + 100_000));
+    text.push_str(",bea@example.com\nuser_3,Cy,cy@example.com\n");
+    // A stray quote whose cell runs over many short lines past the bound.
+    text.push_str("user_4,\"Di,di@example.com\n");
+    for _ in 0..(bound / 20 + 10) {
+        text.push_str("user_x,Ex,x@example.com\n");
+    }
+    let records = read_csv(&text);
+    assert_eq!(
+        ok_ids(&records)[..2],
+        ["user_1", "user_3"],
+        "{:?}",
+        errors(&records)
+    );
+    let huge = records[1].as_ref().unwrap_err();
+    assert!(
+        huge.message
+            .contains("row 2 (line 3) runs on for more than 16 MiB"),
+        "{}",
+        huge.message
+    );
+    assert!(!huge.fatal);
+    let stray = records[3].as_ref().unwrap_err();
+    assert!(
+        stray.message.contains("row 4 (line 5)"),
+        "{}",
+        stray.message
+    );
+    // Every physical row is a record: the 4 above and each line after the stray quote.
+    assert_eq!(records.len(), 4 + bound / 20 + 10);
+    assert!(
+        records[4..]
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|u| u.source_id == "user_x"))
+    );
+
+    let err = ClerkCsvSource::open(Path::new("/dev/zero"))
+        .err()
+        .expect("refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    assert!(
+        err.to_string().contains("its header is longer than 16 MiB"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -133,6 +133,8 @@ impl Recorder<'_> {
         reason: Option<Reason>,
         target_id: Option<String>,
     ) -> Result<(), EngineError> {
+        let clipped = source_id.map(crate::validate::clip_id);
+        let source_id = clipped.as_deref();
         self.summary.counts.add(state);
         if let Some(reason) = &reason {
             *self.summary.reasons.entry(reason.code).or_insert(0) += 1;
@@ -436,8 +438,10 @@ pub fn run(
                         let now = match item {
                             Ok(user) => Some(user.source_id.as_str()),
                             Err(e) => e.source_id.as_deref(),
-                        };
-                        if let (Some(was), Some(now)) = (known.get(seq), now)
+                        }
+                        // The journal keeps ids clipped.
+                        .map(crate::validate::clip_id);
+                        if let (Some(was), Some(now)) = (known.get(seq), now.as_deref())
                             && was != now
                         {
                             return Err(EngineError::SourceChanged {
@@ -770,12 +774,15 @@ enum Step {
 }
 
 /// The id a record is journaled by: its source id, when it has one.
+/// The id a record is claimed by in the journal. An id over [`MAX_ID`](crate::validate::MAX_ID)
+/// bytes fails validation: such a record is kept by its position, not claimed by a key of
+/// megabytes.
 fn record_key(item: &Result<User, RecordError>) -> Option<&str> {
     match item {
         Ok(u) => Some(u.source_id.as_str()),
         Err(e) => e.source_id.as_deref(),
     }
-    .filter(|id| !id.trim().is_empty())
+    .filter(|id| !id.trim().is_empty() && id.len() <= crate::validate::MAX_ID)
 }
 
 /// Counts, per field the target cannot hold, the users who lose it. `dropped` is worked out

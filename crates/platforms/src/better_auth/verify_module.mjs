@@ -51,6 +51,13 @@
 //     });
 //
 // New and changed passwords are always hashed with better-auth's own scrypt (`hash` below).
+//
+// A digest chooses its own work factor. Before running anything, this module estimates what a
+// digest costs (the same model as `authferry hash verify`) and refuses one over the budget
+// authferry was run with when it wrote this file (`--max-hash-seconds`, `--max-hash-memory`):
+// `$2b$31$…` would otherwise keep a sign-in busy for a day. Every expensive format runs without
+// blocking the event loop (node:crypto's thread pool, bcryptjs' and @noble/hashes' async
+// forms, loops that yield).
 
 import bcrypt from "bcryptjs";
 import { hashPassword, verifyPassword } from "better-auth/crypto";
@@ -128,6 +135,17 @@ const ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const HEX = /^[0-9a-fA-F]*$/;
 const MAX_SCRYPT_BYTES = 2 ** 31;
 const MAX_ARGON2_KIB = 4 * 1024 * 1024;
+/** The work budget and cost model (nanoseconds per unit on authferry's reference machine). */
+const WORK = /*authferry:work*/ { maxBytes: 1073741824, maxNanos: 10000000000, bcryptRound: 57000, argon2BlockPass: 410, scryptUnit: 300, compress64: 50, compress128: 120 } /*authferry:end*/;
+/** Above this estimate, Argon2 runs in @noble/hashes' yielding form rather than in one WebAssembly call. */
+const MAX_BLOCKING_NANOS = 20e6;
+/** Throws when a verification would cost more than the budget. */
+function admit(nanos, bytes = 0) {
+  if (!(nanos <= WORK.maxNanos && bytes <= WORK.maxBytes)) throw new Error("over the work budget");
+}
+const compress = (alg) => (alg === "sha384" || alg === "sha512" ? WORK.compress128 : WORK.compress64);
+/** Lets other work run between slices of a long loop. */
+const tick = () => new Promise((resolve) => setImmediate(resolve));
 const DIGEST_LEN = { md4: 16, md5: 16, sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
 
 const utf8 = (s) => Buffer.from(s, "utf8");
@@ -227,6 +245,7 @@ async function bcryptCheck(key, bcryptString) {
   if (!BCRYPT.test(bcryptString)) return false;
   const cost = Number(bcryptString.slice(4, 6));
   if (cost < 4 || cost > 31) return false;
+  admit(2 ** cost * WORK.bcryptRound);
   return bcrypt.compare(key, bcryptString);
 }
 
@@ -236,6 +255,7 @@ async function scryptRaw(password, salt, N, r, p, len) {
   if (!(r >= 1 && p >= 1 && len >= 1)) throw new Error("bad scrypt parameters");
   const need = 128 * r * (N + 2) + 128 * r * p;
   if (need > MAX_SCRYPT_BYTES) throw new Error("scrypt needs too much memory");
+  admit(N * r * p * WORK.scryptUnit, need);
   return scryptAsync(password, salt, len, { N, r, p, maxmem: need + 1024 * 1024 });
 }
 async function scryptCheck(password, salt, N, r, p, expected) {
@@ -246,6 +266,7 @@ async function scryptCheck(password, salt, N, r, p, expected) {
 
 async function pbkdf2Check(password, salt, iterations, alg, expected) {
   if (!(iterations >= 1) || expected.length === 0) return false;
+  admit(iterations * 2 * Math.ceil(expected.length / DIGEST_LEN[alg]) * compress(alg));
   return same(await pbkdf2Async(password, salt, iterations, expected.length, alg), expected);
 }
 /** `<iterations>$<salt>$<key>` with the given decoders. */
@@ -296,7 +317,7 @@ const SHA512_ORDER = [
 ].map((g) => [...g, 4]).concat([[-1, -1, 63, 2]]);
 
 /** SHA-crypt (Drepper's specification) checksum characters. */
-function shaCrypt(alg, pw, salt, rounds) {
+async function shaCrypt(alg, pw, salt, rounds) {
   const len = alg === "sha512" ? 64 : 32;
   const b = digest(alg, pw, salt, pw);
   const a = crypto.createHash(alg);
@@ -318,6 +339,7 @@ function shaCrypt(alg, pw, salt, rounds) {
   const s = Buffer.alloc(salt.length);
   for (let i = 0; i < salt.length; i++) s[i] = ds[i % len];
   for (let r = 0; r < rounds; r++) {
+    if ((r & 0x3fff) === 0x3fff) await tick();
     const h = crypto.createHash(alg);
     h.update(r & 1 ? p : c);
     if (r % 3) h.update(s);
@@ -328,7 +350,7 @@ function shaCrypt(alg, pw, salt, rounds) {
   return cryptGroups(c, alg === "sha512" ? SHA512_ORDER : SHA256_ORDER);
 }
 
-function shaCryptCheck(pw, rest, alg) {
+async function shaCryptCheck(pw, rest, alg) {
   let rounds = 5000;
   const m = /^rounds=(\d{1,10})\$/.exec(rest);
   if (m) {
@@ -340,16 +362,21 @@ function shaCryptCheck(pw, rest, alg) {
   const salt = utf8(rest.slice(0, i)).subarray(0, 16);
   const want = rest.slice(i + 1);
   if (want.length !== (alg === "sha512" ? 86 : 43)) return false;
-  return same(shaCrypt(alg, pw, salt, rounds), want);
+  admit(rounds * 2 * compress(alg));
+  return same(await shaCrypt(alg, pw, salt, rounds), want);
 }
 
 /** `$P$`/`$H$` (MD5) and Drupal's `$S$` (SHA-512): h = H(salt ‖ pw), 2^n × h = H(h ‖ pw). */
-function phpassLike(alg, pw, setting) {
+async function phpassLike(alg, pw, setting) {
   const n = ITOA64.indexOf(setting[0]);
   if (n < 7 || n > 30) throw new Error("bad iteration count");
+  admit(2 ** n * compress(alg));
   const salt = utf8(setting.slice(1, 9));
   let h = digest(alg, salt, pw);
-  for (let i = 0, k = 2 ** n; i < k; i++) h = digest(alg, h, pw);
+  for (let i = 0, k = 2 ** n; i < k; i++) {
+    if ((i & 0x3fff) === 0x3fff) await tick();
+    h = digest(alg, h, pw);
+  }
   return h64(h);
 }
 
@@ -393,8 +420,10 @@ async function argon2Check(password, phc) {
   const want = b64(hashB64);
   if (memorySize > MAX_ARGON2_KIB || memorySize < 8 * parallelism || iterations < 1 || parallelism < 1) return false;
   if (salt.length < 8 || want.length < 4) return false;
+  const nanos = memorySize * iterations * WORK.argon2BlockPass;
+  admit(nanos, memorySize * 1024);
   let got;
-  if (version === 0x13 && data === undefined && password !== "") {
+  if (version === 0x13 && data === undefined && password !== "" && nanos <= MAX_BLOCKING_NANOS) {
     const fn = { argon2id, argon2i, argon2d }[variant];
     got = await fn({ password: utf8(password), salt, iterations, parallelism, memorySize, hashLength: want.length, outputType: "binary" });
   } else {
@@ -586,9 +615,13 @@ async function check(s, password) {
     if (parts.length !== 4 || /[{}]/.test(parts[2])) return false;
     const iterations = uint(parts[1]);
     if (iterations < 1) return false;
+    admit(iterations * 2 * WORK.compress128);
     const m = parts[2] === "" ? pw : Buffer.concat([pw, utf8(`{${parts[2]}}`)]);
     let d = digest("sha512", m);
-    for (let i = 1; i < iterations; i++) d = digest("sha512", d, m);
+    for (let i = 1; i < iterations; i++) {
+      if ((i & 0x3fff) === 0x3fff) await tick();
+      d = digest("sha512", d, m);
+    }
     return same(d, hexOrB64(parts[3], 64));
   }
   if (s.startsWith("hmac_sha256_utf16_b64$")) {
@@ -626,14 +659,14 @@ async function check(s, password) {
   // crypt(3) and its relatives.
   if (/^\$[PH]\$/.test(s)) {
     if (s.length !== 34) return false;
-    return same(phpassLike("md5", pw, s.slice(3, 12)), s.slice(12));
+    return same(await phpassLike("md5", pw, s.slice(3, 12)), s.slice(12));
   }
   if (s.startsWith("$S$") || s.startsWith("U$S$")) {
     const drupal6 = s.startsWith("U");
     const body = s.slice(drupal6 ? 4 : 3);
     if (body.length !== 52) return false;
     const key = drupal6 ? utf8(digest("md5", pw).toString("hex")) : pw;
-    return same(phpassLike("sha512", key, body.slice(0, 9)).slice(0, 43), body.slice(9));
+    return same((await phpassLike("sha512", key, body.slice(0, 9))).slice(0, 43), body.slice(9));
   }
   {
     const r = cryptCheck(pw, s);

@@ -9,9 +9,20 @@
 
 const MODULE: &str = include_str!("verify_module.mjs");
 
-/// The ES module `authferry emit better-auth-verify` writes.
+/// The ES module `authferry emit better-auth-verify` writes, with the process's hash-work
+/// budget and cost model in place of the defaults between its `authferry:work` markers.
 pub fn verify_module() -> String {
-    MODULE.to_string()
+    const START: &str = "/*authferry:work*/";
+    const END: &str = "/*authferry:end*/";
+    let (Some(a), Some(b)) = (MODULE.find(START), MODULE.find(END)) else {
+        unreachable!("verify_module.mjs holds the work markers (a unit test checks)")
+    };
+    format!(
+        "{}{START} {} {}",
+        &MODULE[..a],
+        authferry_hash::work_model_json(),
+        &MODULE[b..]
+    )
 }
 
 #[cfg(test)]
@@ -58,6 +69,27 @@ mod tests {
                     .iter()
                     .any(|(n, _)| *n == pkg.as_str()),
                 "{pkg} is not in the header"
+            );
+        }
+    }
+
+    /// The module's built-in model is the library's default one, and the emitted module holds
+    /// the model of the process (here the default).
+    #[test]
+    fn the_work_model_is_the_hash_librarys() {
+        let m = verify_module();
+        let start = m.find("/*authferry:work*/").unwrap() + "/*authferry:work*/".len();
+        let end = m.find("/*authferry:end*/").unwrap();
+        let emitted: serde_json::Value = serde_json::from_str(m[start..end].trim()).unwrap();
+        assert_eq!(emitted, authferry_hash::work_model_json());
+        // The literal in the source file, read as JSON5-ish JavaScript: same keys and values.
+        let start = MODULE.find("/*authferry:work*/").unwrap() + "/*authferry:work*/".len();
+        let end = MODULE.find("/*authferry:end*/").unwrap();
+        let literal = MODULE[start..end].trim();
+        for (key, value) in emitted.as_object().unwrap() {
+            assert!(
+                literal.contains(&format!("{key}: {value}")),
+                "verify_module.mjs's WORK default for {key} is not {value}: {literal}"
             );
         }
     }

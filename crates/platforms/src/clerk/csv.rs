@@ -27,14 +27,18 @@
 
 use super::{IdentifierList, parse_flag, split_multi};
 use crate::shared::parse_date_text;
-use authferry_core::io::{ByteProgress, CountingReader, open_counted, open_counted_at};
+use authferry_core::io::{
+    ByteProgress, CappedReader, CountingReader, MAX_RECORD_BYTES, RecordCap, RecordTooLong,
+    open_counted, open_counted_at, skip_line,
+};
 use authferry_core::{PasswordCredential, RecordError, Secret, Source, User};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-type ExportReader = BufReader<CountingReader<File>>;
+/// Capped per record: a cell of gigabytes (or `/dev/zero`) fails its row, memory stays flat.
+type ExportReader = CappedReader<BufReader<CountingReader<File>>>;
 
 /// Which of Clerk's two CSV header layouts a file has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +184,8 @@ pub struct ClerkCsvSource {
     layout: ClerkCsvLayout,
     columns: ColumnIndex,
     reader: ::csv::Reader<ExportReader>,
+    /// Starts each record's allowance of [`MAX_RECORD_BYTES`].
+    cap: RecordCap,
     record: ::csv::ByteRecord,
     progress: ByteProgress,
     /// Data rows read so far, blank ones included: errors name a row by its number, because
@@ -200,13 +206,24 @@ impl ClerkCsvSource {
     pub fn open(path: &Path) -> io::Result<Self> {
         let (mut file, progress) = open_counted(path)?;
         let (preamble_bytes, preamble_lines) = skip_preamble(&mut file)?;
+        let (file, cap) = CappedReader::new(file);
         let mut reader = ::csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
             .from_reader(file);
         let names: Vec<String> = reader
             .byte_headers()
-            .map_err(csv_to_io)?
+            .map_err(|e| {
+                let e = csv_to_io(e);
+                if RecordTooLong::is(&e) {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("not a Clerk users export: its header is {e}"),
+                    )
+                } else {
+                    e
+                }
+            })?
             .iter()
             .map(|name| {
                 String::from_utf8_lossy(name)
@@ -245,6 +262,7 @@ impl ClerkCsvSource {
             layout,
             columns,
             reader,
+            cap,
             record: ::csv::ByteRecord::new(),
             progress,
             rows_read: 0,
@@ -305,7 +323,6 @@ fn csv_to_io(e: ::csv::Error) -> io::Error {
 fn skip_preamble<R: BufRead>(reader: &mut R) -> io::Result<(u64, u64)> {
     const BOM: &[u8] = b"\xEF\xBB\xBF";
     let mut at_start = true;
-    let mut discarded = Vec::new();
     let (mut bytes, mut lines) = (0u64, 0u64);
     loop {
         let buf = reader.fill_buf()?;
@@ -318,8 +335,7 @@ fn skip_preamble<R: BufRead>(reader: &mut R) -> io::Result<(u64, u64)> {
         at_start = false;
         match buf.first() {
             Some(b'#') => {
-                discarded.clear();
-                bytes += reader.read_until(b'\n', &mut discarded)? as u64;
+                bytes += skip_line(reader)?;
                 lines += 1;
             }
             Some(b'\r') => {
@@ -393,10 +409,11 @@ impl ClerkCsvSource {
     /// Starts reading again at the line after the one at byte `from` (file line `line`).
     fn resume_after(&mut self, from: u64, line: u64) -> io::Result<()> {
         let mut rest = open_counted_at(&self.path, from, &self.progress)?;
-        let mut first_line = Vec::new();
-        let skipped = rest.read_until(b'\n', &mut first_line)? as u64;
+        let skipped = skip_line(&mut rest)?;
         self.base = from + skipped;
         self.line_offset = line;
+        let (rest, cap) = CappedReader::new(rest);
+        self.cap = cap;
         self.reader = ::csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(false)
@@ -422,11 +439,35 @@ impl Source for ClerkCsvSource {
             if self.finished {
                 return None;
             }
+            let start = self.reader.position().clone();
+            self.cap.reset();
             match self.reader.read_byte_record(&mut self.record) {
                 Ok(true) => {}
                 Ok(false) => {
                     self.finished = true;
                     return None;
+                }
+                Err(e) if matches!(e.kind(), ::csv::ErrorKind::Io(io) if RecordTooLong::is(io)) => {
+                    self.rows_read += 1;
+                    let line = self.line_offset + start.line();
+                    if let Err(e) = self.resume_after(self.base + start.byte(), line) {
+                        self.finished = true;
+                        return Some(Err(RecordError::fatal(format!(
+                            "cannot read {}: {e}",
+                            self.path.display()
+                        ))));
+                    }
+                    return Some(Err(RecordError::invalid(
+                        None,
+                        None,
+                        format!(
+                            "row {} (line {line}) runs on for more than {} MiB (a huge cell, or a \
+                             stray `\"` opening a cell that never closes): the row is failed, reading \
+                             goes on at the next line",
+                            self.rows_read,
+                            MAX_RECORD_BYTES >> 20
+                        ),
+                    )));
                 }
                 Err(e) => {
                     // With `flexible` and byte records the only error left is I/O: the file
