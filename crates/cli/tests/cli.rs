@@ -576,3 +576,98 @@ fn outputs_are_checked_first_and_a_stopped_run_still_reports() {
         "{report}"
     );
 }
+
+/// Issue 9 item 13: a run that stops midway (here its PostgreSQL connection is cut after 1500
+/// users) writes a report with the counts the journal holds and why it stopped; the same
+/// command then resumes to the end.
+#[test]
+fn a_run_stopped_midway_reports_what_the_journal_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, 5000, 3).unwrap();
+    let target = authferry_testkit::TempPgDatabase::create("stopped_run");
+    let to = format!("better-auth:{}", target.url());
+    let from = format!("clerk-csv:{}", csv.display());
+    let args = [
+        "migrate",
+        "--quiet",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--batch-size",
+        "500",
+        "--report",
+        "report.json",
+        "--unverifiable",
+        "no-password",
+    ];
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_authferry"))
+            .current_dir(dir.path())
+            .args(args)
+            .env("BETTER_AUTH_SECRET", "stopped-run-secret-0123456789abcdef")
+            .output()
+            .unwrap()
+    };
+    // The tables, made by a run over an export without users, to hang the cut on.
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "id,primary_email_address\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .current_dir(dir.path())
+        .args(["migrate", "--quiet", "--from"])
+        .arg(format!("clerk-csv:{}", empty.display()))
+        .args(["--to", &to, "--journal", "empty-journal.sqlite"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    target
+        .client()
+        .batch_execute(
+            r#"CREATE FUNCTION cut() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN
+                 IF (SELECT count(*) FROM "user") >= 1500 THEN
+                   PERFORM pg_terminate_backend(pg_backend_pid());
+                 END IF;
+                 RETURN NEW;
+               END $$;
+               CREATE TRIGGER cut BEFORE INSERT ON "user" FOR EACH ROW EXECUTE FUNCTION cut();"#,
+        )
+        .unwrap();
+
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = read_json(&dir.path().join("report.json"));
+    assert!(
+        report["stopped"]
+            .as_str()
+            .is_some_and(|s| s.contains("re-run the same command to resume")),
+        "{report}"
+    );
+    let migrated = report["counts"]["migrated"]
+        .as_u64()
+        .expect("counts in the report");
+    assert_eq!(
+        migrated, 1500,
+        "the batches committed before the cut: {report}"
+    );
+    assert!(report["records"].as_u64().unwrap() >= 1500, "{report}");
+
+    target
+        .client()
+        .batch_execute(r#"DROP TRIGGER cut ON "user""#)
+        .unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report = read_json(&dir.path().join("report.json"));
+    assert!(report.get("stopped").is_none(), "{report}");
+    assert_eq!(report["counts"]["migrated"], 3500, "{report}");
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}

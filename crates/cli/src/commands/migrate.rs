@@ -170,9 +170,12 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
         max_problems: plan.problems,
         failures,
     };
-    let mut display = ProgressDisplay::new(plan.quiet);
+    let mut display = LastSnapshot {
+        display: ProgressDisplay::new(plan.quiet),
+        last: None,
+    };
     let result = authferry_core::run(source, sink.as_mut(), &mut journal, opts, &mut display);
-    display.finish();
+    display.display.finish();
     let summary = match result {
         Ok(summary) => summary,
         Err(e) => {
@@ -183,12 +186,15 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
                     "the run stopped; what was acknowledged is in the journal, re-run the same command to resume",
                 ),
             };
-            // The report says why there is no summary, rather than being left empty.
+            // The report says why the run stopped, with what the journal holds by then.
             if let Some(f) = report.as_mut() {
-                let _ = serde_json::to_writer_pretty(
-                    &mut *f,
-                    &serde_json::json!({ "stopped": crate::error_text(&err) }),
-                );
+                let mut value = display
+                    .last
+                    .as_ref()
+                    .and_then(|s| serde_json::to_value(s).ok())
+                    .unwrap_or_else(|| serde_json::json!({}));
+                value["stopped"] = serde_json::Value::String(crate::error_text(&err));
+                let _ = serde_json::to_writer_pretty(&mut *f, &value);
                 let _ = f.write_all(b"\n");
             }
             return Err(err);
@@ -200,6 +206,22 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
         f.write_all(b"\n")?;
     }
     Ok(summary.exit_code())
+}
+
+/// The progress display, keeping the engine's last snapshot: the counts so far, for the report
+/// of a run that stops.
+struct LastSnapshot {
+    display: ProgressDisplay,
+    last: Option<Summary>,
+}
+
+impl authferry_core::Observer for LastSnapshot {
+    fn progress(&mut self, p: &authferry_core::Progress<'_>) {
+        self.display.progress(p);
+        let mut summary = p.summary.clone();
+        summary.elapsed_seconds = p.elapsed.as_secs_f64();
+        self.last = Some(summary);
+    }
 }
 
 fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {

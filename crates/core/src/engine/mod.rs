@@ -671,6 +671,11 @@ pub fn run(
         let mut batch = journal.batch()?;
         rec.flush_into(&mut batch)?;
         batch.commit()?;
+        if outcome.is_err() {
+            // The last word the observer gets: everything the journal now holds, for a
+            // report of a run that stopped.
+            report_progress(observer, &rec, &progress, start);
+        }
         outcome
     });
     result?;
