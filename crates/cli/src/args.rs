@@ -27,14 +27,21 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     #[command(flatten)]
-    pub hash_budget: HashBudgetArgs,
+    pub hashes: HashArgs,
 }
 
-/// The most one password verification may cost. A digest chooses its own work factor, so a
-/// hostile or broken one (`$2b$31$…`) could stall a run for hours or allocate gigabytes.
+/// How password digests are read: what a source's own hasher names mean, and the most one
+/// verification may cost (a digest chooses its own work factor, so a hostile or broken one,
+/// `$2b$31$…`, could stall a run for hours or allocate gigabytes).
 #[derive(clap::Args, Debug)]
-#[command(next_help_heading = "Password-hash work limits")]
-pub struct HashBudgetArgs {
+#[command(next_help_heading = "Password hashes")]
+pub struct HashArgs {
+    /// What a hasher name the source uses means, when it is no name authferry knows (e.g.
+    /// `md5_salted_legacy_v0=salted_digest`); FORMAT is a format name (`authferry hash identify`
+    /// prints them) or a known hasher name. Repeatable. Without it, a record whose hasher is
+    /// unknown fails with the name in the reason: the digest is never guessed from its shape.
+    #[arg(long, global = true, value_name = "NAME=FORMAT")]
+    pub hasher_alias: Vec<String>,
     /// Most time one verification may take, in seconds of one core (estimated from the
     /// digest's parameters before it runs). Digests over it are not run: `hash verify` answers
     /// an error for them, `migrate`/`plan` count them as unverifiable through the verify
@@ -46,7 +53,28 @@ pub struct HashBudgetArgs {
     pub max_hash_memory: u64,
 }
 
-impl HashBudgetArgs {
+impl HashArgs {
+    /// The `--hasher-alias` declarations, checked.
+    pub fn aliases(&self) -> Result<Vec<(String, authferry_hash::Format)>, UsageError> {
+        self.hasher_alias
+            .iter()
+            .map(|a| {
+                let (name, format) = a.split_once('=').ok_or_else(|| {
+                    UsageError(format!("--hasher-alias {a}: expected NAME=FORMAT"))
+                })?;
+                if name.trim().is_empty() {
+                    return Err(UsageError(format!("--hasher-alias {a}: the NAME is empty")));
+                }
+                let format = authferry_hash::Format::from_hasher(format).ok_or_else(|| {
+                    UsageError(format!(
+                        "--hasher-alias {a}: `{format}` is no format or hasher name authferry knows (docs/password-hashes.md lists them)"
+                    ))
+                })?;
+                Ok((name.trim().to_string(), format))
+            })
+            .collect()
+    }
+
     pub fn budget(&self) -> Result<authferry_hash::Budget, UsageError> {
         if !(self.max_hash_seconds.is_finite() && self.max_hash_seconds > 0.0) {
             return Err(UsageError(

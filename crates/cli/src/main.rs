@@ -23,11 +23,12 @@ impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
-    match cli.hash_budget.budget() {
-        Ok(budget) => {
+    match (cli.hashes.budget(), cli.hashes.aliases()) {
+        (Ok(budget), Ok(aliases)) => {
             authferry_hash::set_budget(budget);
+            authferry_hash::set_hasher_aliases(aliases);
         }
-        Err(usage) => {
+        (Err(usage), _) | (_, Err(usage)) => {
             eprintln!("authferry: {usage}");
             return ExitCode::from(2);
         }

@@ -671,3 +671,156 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// Issue 10 item 2: a hasher name is a contract. A custom name is not guessed from the digest's
+/// shape (`md5_salted_legacy_v0` used to become plain MD5, a user who could never sign in), a
+/// digest that is not what its name says fails, both with the name in the reason — in a Clerk
+/// CSV and in users.json; `--hasher-alias` says what a custom name means; Auth.js `--hasher`
+/// with an unknown name is a usage error.
+#[test]
+fn hasher_names_are_a_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let md5 = "5f4dcc3b5aa765d61d8327deb882cf99";
+    let sha512_crypt = "$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/";
+    std::fs::write(
+        dir.path().join("export.csv"),
+        format!(
+            "id,primary_email_address,password_digest,password_hasher\n\
+             u_md5,a@example.com,{md5},md5_salted_legacy_v0\n\
+             u_sha,b@example.com,{sha512_crypt},sha512_crypt_custom\n\
+             u_mismatch,c@example.com,{md5},bcrypt\n\
+             u_ok,d@example.com,{BCRYPT},bcrypt\n"
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str], journal: &str| {
+        let mut args = vec![
+            "migrate",
+            "--quiet",
+            "--from",
+            "clerk-csv:export.csv",
+            "--to",
+            "ndjson:out.ndjson",
+            "--journal",
+            journal,
+            "--failures",
+            "failures.ndjson",
+        ];
+        args.extend_from_slice(extra);
+        let _ = std::fs::remove_file(dir.path().join("out.ndjson"));
+        let out = authferry(dir.path(), &args);
+        let failures: Vec<serde_json::Value> =
+            std::fs::read_to_string(dir.path().join("failures.ndjson"))
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+        (out.status.code(), failures)
+    };
+    let (code, failures) = run(&[], "j1.sqlite");
+    assert_eq!(code, Some(3));
+    let reasons: Vec<(String, String)> = failures
+        .iter()
+        .map(|f| {
+            (
+                f["source_id"].as_str().unwrap().to_string(),
+                f["reason"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(reasons[0].0, "u_md5");
+    assert!(
+        reasons[0]
+            .1
+            .contains("`md5_salted_legacy_v0` names no algorithm"),
+        "{}",
+        reasons[0].1
+    );
+    assert_eq!(reasons[1].0, "u_sha");
+    assert!(
+        reasons[1].1.contains("`sha512_crypt_custom`"),
+        "{}",
+        reasons[1].1
+    );
+    assert_eq!(reasons[2].0, "u_mismatch");
+    assert!(
+        reasons[2]
+            .1
+            .contains("not a bcrypt digest, as password hasher `bcrypt` says"),
+        "{}",
+        reasons[2].1
+    );
+    for (_, r) in &reasons {
+        assert!(!r.contains(md5) && !r.contains("qFmFH"), "{r}");
+    }
+
+    // Declared, the custom names are read as what they mean.
+    let (code, failures) = run(
+        &[
+            "--hasher-alias",
+            "md5_salted_legacy_v0=md5",
+            "--hasher-alias",
+            "SHA512_crypt_custom=sha512_crypt",
+        ],
+        "j2.sqlite",
+    );
+    assert_eq!(code, Some(3));
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["source_id"], "u_mismatch");
+    let out = std::fs::read_to_string(dir.path().join("out.ndjson")).unwrap();
+    assert!(out.contains("\"u_md5\"") && out.contains("\"u_sha\""));
+
+    let out = authferry(
+        dir.path(),
+        &["--hasher-alias", "x=nothing", "hash", "identify", md5],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`nothing` is no format"));
+
+    // users.json, the migration script's schema.
+    std::fs::write(
+        dir.path().join("users.json"),
+        format!(r#"[{{"userId":"j1","email":"j1@example.com","password":"{md5}","passwordHasher":"md5_salted_legacy_v0"}}]"#),
+    )
+    .unwrap();
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--quiet",
+            "--from",
+            "clerk-users-json:users.json",
+            "--to",
+            "ndjson:u.ndjson",
+            "--journal",
+            "j3.sqlite",
+            "--failures",
+            "f3.ndjson",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        std::fs::read_to_string(dir.path().join("f3.ndjson"))
+            .unwrap()
+            .contains("`md5_salted_legacy_v0` names no algorithm")
+    );
+
+    // Auth.js: the operator's --hasher is checked before anything is read.
+    let out = authferry(
+        dir.path(),
+        &[
+            "plan",
+            "--from",
+            "authjs:sqlite:none.db",
+            "--password-column",
+            "user.password",
+            "--hasher",
+            "mystery",
+            "--to",
+            "ndjson:a.ndjson",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--hasher mystery names no algorithm"));
+}

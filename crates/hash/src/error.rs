@@ -16,6 +16,19 @@ pub enum HashError {
     /// The format is known, but these parameters are out of what authferry verifies.
     #[error("{format} digest with unsupported parameters: {what}")]
     UnsupportedParams { format: &'static str, what: String },
+    /// The source names the digest's hasher, and the name is no algorithm authferry knows:
+    /// the digest is not guessed from its shape (a custom name may mean anything).
+    #[error(
+        "password hasher `{name}` names no algorithm authferry knows (say which format it is with --hasher-alias {name}=FORMAT; docs/password-hashes.md lists the formats)"
+    )]
+    UnknownHasher { name: String },
+    /// The digest is not what the source's hasher name says it is.
+    #[error("the digest is not a {format} digest, as password hasher `{hasher}` says: {why}")]
+    MismatchedHasher {
+        hasher: String,
+        format: &'static str,
+        why: String,
+    },
     /// Verifying would cost more than the budget allows (the digest chose its work factor).
     #[error("{format} digest not verified: it needs {what}")]
     OverBudget { format: &'static str, what: String },

@@ -203,11 +203,36 @@ const ALIASES: &[(&str, Format)] = &[
     ("hmac_sha512", Format::Hmac),
 ];
 
+/// The operator's own hasher names (`--hasher-alias NAME=FORMAT`), set once per process.
+static USER_ALIASES: std::sync::OnceLock<Vec<(String, Format)>> = std::sync::OnceLock::new();
+
+/// Declares what the source's own hasher names mean (a custom `password_hasher` such as
+/// `md5_salted_legacy_v0`), before any digest is parsed; they take precedence over the built-in
+/// names. `false` when they were already set.
+pub fn set_hasher_aliases(aliases: Vec<(String, Format)>) -> bool {
+    USER_ALIASES
+        .set(
+            aliases
+                .into_iter()
+                .map(|(n, f)| (n.trim().to_ascii_lowercase(), f))
+                .collect(),
+        )
+        .is_ok()
+}
+
 impl Format {
     /// The format a source's hasher name stands for: a Clerk `password_hasher`, a
     /// [`Format::name`], or one of a few other platforms' names. Case-insensitive.
     pub fn from_hasher(hasher: &str) -> Option<Format> {
         let h = hasher.trim().to_ascii_lowercase();
+        if let Some((_, f)) = USER_ALIASES
+            .get()
+            .into_iter()
+            .flatten()
+            .find(|(n, _)| *n == h)
+        {
+            return Some(*f);
+        }
         CLERK_HASHERS
             .iter()
             .chain(ALIASES)

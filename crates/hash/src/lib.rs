@@ -18,6 +18,8 @@ mod capability;
 mod cost;
 mod error;
 mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 mod kdf;
 mod legacy;
 mod params;
@@ -32,7 +34,7 @@ pub use capability::{
 };
 pub use cost::{Budget, Cost, set_budget, work_model_json};
 pub use error::HashError;
-pub use format::{CLERK_HASHERS, Format};
+pub use format::{CLERK_HASHERS, Format, set_hasher_aliases};
 pub use params::ExtParams;
 
 use kdf::Kdf;
@@ -95,6 +97,19 @@ fn family(f: Format) -> &'static str {
     }
 }
 
+/// A source's hasher name as messages show it: printable, at most 64 characters.
+fn shown_name(name: &str) -> String {
+    let mut shown: String = name
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(64)
+        .collect();
+    if name.chars().count() > 64 {
+        shown.push('…');
+    }
+    shown
+}
+
 fn resolve_hint(hasher: Option<&str>) -> (Option<String>, Option<Format>) {
     let hint = hasher.map(str::trim).filter(|h| !h.is_empty());
     (
@@ -113,6 +128,11 @@ pub fn parse(
 ) -> Result<ParsedHash, HashError> {
     use Format::*;
     let (hint_text, hinted) = resolve_hint(hasher);
+    if let (Some(name), None) = (&hint_text, hinted) {
+        return Err(HashError::UnknownHasher {
+            name: shown_name(name),
+        });
+    }
     let shape = parse::detect(digest);
     let mut wanted = match (hinted, shape) {
         (Some(h), _) => h,
@@ -143,7 +163,17 @@ pub fn parse(
                     kdf: parse::parse_as(s, digest, params)?,
                 })
             }
-            _ => Err(e),
+            _ => match (e, hint_text) {
+                (
+                    e @ (HashError::Malformed { .. } | HashError::Unrecognised { .. }),
+                    Some(name),
+                ) => Err(HashError::MismatchedHasher {
+                    hasher: shown_name(&name),
+                    format: wanted.name(),
+                    why: e.to_string(),
+                }),
+                (e, _) => Err(e),
+            },
         },
     }
 }
@@ -388,3 +418,45 @@ impl ParsedHash {
 
 #[cfg(test)]
 mod kats;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hasher name is a contract: an unknown one is refused (not guessed from the shape),
+    /// and a digest that is not what its name says fails with both in the message.
+    #[test]
+    fn hasher_names_are_a_contract() {
+        let md5 = "5f4dcc3b5aa765d61d8327deb882cf99";
+        let none = ExtParams::default();
+        assert_eq!(parse(md5, None, &none).unwrap().format(), Format::Md5Hex);
+        let e = parse(md5, Some("md5_salted_legacy_v0"), &none).unwrap_err();
+        assert!(
+            matches!(&e, HashError::UnknownHasher { name } if name == "md5_salted_legacy_v0"),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains("--hasher-alias md5_salted_legacy_v0=FORMAT"),
+            "{e}"
+        );
+        let e = parse(md5, Some("bcrypt"), &none).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                HashError::MismatchedHasher {
+                    format: "bcrypt",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains(md5), "{e}");
+        let long = format!("x{}\n", "y".repeat(200));
+        let e = parse(md5, Some(&long), &none).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("x{}…", "y".repeat(63))) && !e.contains('\n'),
+            "{e}"
+        );
+    }
+}

@@ -128,6 +128,13 @@ fn parse_source(spec: &Spec<'_>) -> Result<Box<dyn SourcePlan>, SpecError> {
         )));
     };
     let hasher = spec.flag(HASHER.name);
+    if let Some(h) = hasher
+        && authferry_hash::Format::from_hasher(h).is_none()
+    {
+        return Err(SpecError::Usage(format!(
+            "--hasher {h} names no algorithm authferry knows (a format name as `authferry hash identify` prints it, a Clerk hasher name, or one declared with --hasher-alias {h}=FORMAT)"
+        )));
+    }
     let password_column = match spec.flag(PASSWORD_COLUMN.name) {
         Some(c) => Some(
             parse_table_column(c)

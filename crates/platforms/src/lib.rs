@@ -6,6 +6,8 @@
 pub mod authjs;
 pub mod better_auth;
 pub mod clerk;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ndjson;
 pub mod openapi;
 pub use authferry_pg as pg;

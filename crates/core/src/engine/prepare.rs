@@ -232,6 +232,18 @@ fn assess(user: &mut User, caps: &SinkCapabilities, unverifiable: UnverifiablePo
             &params,
         )
     });
+    // The source named the hasher: a name that means nothing, or a digest that is not what it
+    // names, is bad data in that record — never guessed from the digest's shape.
+    if let Err(
+        e @ (authferry_hash::HashError::UnknownHasher { .. }
+        | authferry_hash::HashError::MismatchedHasher { .. }),
+    ) = &prepared
+    {
+        return verdict(Err((
+            State::Failed,
+            Reason::new(ReasonCode::InvalidField, format!("field `password`: {e}")),
+        )));
+    }
     let (format_name, support, why) = match &prepared {
         Ok(p) => (p.format.name().to_string(), p.support, p.note.clone()),
         Err(e) => (
