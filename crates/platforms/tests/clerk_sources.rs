@@ -384,6 +384,45 @@ fn csv_stray_quote_fails_its_row_and_the_rows_after_it_still_arrive() {
     assert_eq!(records[1].as_ref().unwrap().source_id, "user_2");
 }
 
+/// Found by fuzzing (`fuzz/seeds/source_clerk_csv/crlf-then-stray-quote.csv`): after a row
+/// ending in CRLF, the `csv` crate places the next record on the LF, a line early. A stray
+/// quote in that record resynchronised on its own first line and read it twice (a duplicate
+/// record, a wrong line number in the reason).
+#[test]
+fn csv_stray_quote_after_a_crlf_row_is_read_once() {
+    let records = read_csv(
+        "id,first_name,primary_email_address\r\n\
+         user_1,Al,al@example.com\r\n\
+         user_2,\"Bea,bea@example.com\n\
+         user_3,Cy,cy@example.com\n\
+         user_4,Di,di@example.com,extra\r\n\
+         user_5,Ed,ed@example.com\r\n",
+    );
+    assert_eq!(
+        ok_ids(&records),
+        ["user_1", "user_3", "user_5"],
+        "{records:#?}"
+    );
+    let errs = errors(&records);
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(
+        errs[0].message.contains("row 2 (line 3): a quoted cell"),
+        "{}",
+        errs[0].message
+    );
+    assert!(
+        errs[0].message.contains("so the 3 lines after it"),
+        "{}",
+        errs[0].message
+    );
+    assert!(
+        errs[1].message.contains("row 4 (line 5) has 4 cells"),
+        "{}",
+        errs[1].message
+    );
+    assert_eq!(records.len(), 5);
+}
+
 /// Issue 9 item 2: a row cut short (or with cells to spare) used to migrate with whatever its
 /// cells happened to hold — a user without the password it had. It fails with both counts.
 #[test]

@@ -378,6 +378,9 @@ impl ClerkCsvSource {
             .position()
             .map(|p| (p.byte(), p.line()))
             .unwrap_or_default();
+        let fatal =
+            |e: io::Error| RecordError::fatal(format!("cannot read {}: {e}", self.path.display()));
+        let (start_byte, start_line) = self.true_start(start_byte, start_line).map_err(fatal)?;
         let next_line = self.reader.position().line();
         let line = self.line_offset + start_line;
         if next_line > start_line + 1 {
@@ -390,7 +393,9 @@ impl ClerkCsvSource {
                 id,
                 None,
                 format!(
-                    "row {} (line {line}): a quoted cell opens on this line and is not closed before the row ends,                      so the {swallowed} lines after it read as part of it (a stray `\"`?); the row is failed and                      the lines after it are read as rows of their own",
+                    "row {} (line {line}): a quoted cell opens on this line and is not closed before the row ends, \
+                     so the {swallowed} lines after it read as part of it (a stray `\"`?); the row is failed \
+                     and the lines after it are read as rows of their own",
                     self.rows_read
                 ),
             ));
@@ -404,6 +409,24 @@ impl ClerkCsvSource {
                 self.rows_read, self.header_len
             ),
         ))
+    }
+
+    /// Where the record at (`byte`, `line`) of the current reader really starts: the `csv`
+    /// crate places a record that follows a CRLF on that line's LF, and counts its line as the
+    /// one before. Read from the file (only on the error paths).
+    fn true_start(&self, byte: u64, line: u64) -> io::Result<(u64, u64)> {
+        let mut file = open_counted_at(&self.path, self.base + byte, &self.progress)?;
+        let (mut byte, mut line) = (byte, line);
+        loop {
+            let buf = file.fill_buf()?;
+            match buf.first() {
+                Some(b'\n') => line += 1,
+                Some(b'\r') => {}
+                _ => return Ok((byte, line)),
+            }
+            file.consume(1);
+            byte += 1;
+        }
     }
 
     /// Starts reading again at the line after the one at byte `from` (file line `line`).
@@ -449,14 +472,22 @@ impl Source for ClerkCsvSource {
                 }
                 Err(e) if matches!(e.kind(), ::csv::ErrorKind::Io(io) if RecordTooLong::is(io)) => {
                     self.rows_read += 1;
-                    let line = self.line_offset + start.line();
-                    if let Err(e) = self.resume_after(self.base + start.byte(), line) {
-                        self.finished = true;
-                        return Some(Err(RecordError::fatal(format!(
-                            "cannot read {}: {e}",
-                            self.path.display()
-                        ))));
-                    }
+                    let resumed =
+                        self.true_start(start.byte(), start.line())
+                            .and_then(|(byte, line)| {
+                                let line = self.line_offset + line;
+                                self.resume_after(self.base + byte, line).map(|()| line)
+                            });
+                    let line = match resumed {
+                        Ok(line) => line,
+                        Err(e) => {
+                            self.finished = true;
+                            return Some(Err(RecordError::fatal(format!(
+                                "cannot read {}: {e}",
+                                self.path.display()
+                            ))));
+                        }
+                    };
                     return Some(Err(RecordError::invalid(
                         None,
                         None,
