@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 const BETTER_AUTH_VERSION: &str = "1.7.25";
 const USERS: usize = 20;
+/// Users with a phone number and no email: Better Auth's phoneNumber plugin holds them.
+const PHONE_ONLY: [usize; 2] = [13, 16];
 
 // ---------------------------------------------------------------------------------------------
 // environment
@@ -101,7 +103,7 @@ struct TestUser {
     first: String,
     last: String,
     username: Option<String>,
-    /// Primary e-mail exactly as exported (some mixed case).
+    /// Primary e-mail exactly as exported (some mixed case); empty for a phone-only user.
     email: String,
     email_verified: bool,
     phone: Option<String>,
@@ -143,7 +145,11 @@ fn make_users() -> Vec<TestUser> {
                 i,
                 random_from(b"abcdefghijklmnopqrstuvwxyz0123456789", 12)
             );
-            let email = if i % 3 == 1 {
+            // Phone-only users (issue 10): one with TOTP (13), one without (16).
+            let phone_only = PHONE_ONLY.contains(&i);
+            let email = if phone_only {
+                String::new()
+            } else if i % 3 == 1 {
                 format!("Mixed.Case{i}@Example.COM")
             } else {
                 format!("user{i}@example.com")
@@ -173,7 +179,7 @@ fn make_users() -> Vec<TestUser> {
                 username: (i % 3 == 0).then(|| format!("Dev_User{i}")),
                 email,
                 email_verified: i != 9,
-                phone: (i % 5 == 2).then(|| format!("+1555555{i:04}")),
+                phone: (i % 5 == 2 || phone_only).then(|| format!("+1555555{i:04}")),
                 totp: (password.is_some() && i % 4 == 1).then(|| random_base32(32)),
                 password,
                 digest,
@@ -525,6 +531,14 @@ fn prove(
         migrate.stdout,
         migrate.stderr
     );
+    assert!(
+        migrate.stdout.contains(&format!(
+            "{} phone-only users got a temporary email ({{digits}}@phone.invalid)",
+            PHONE_ONLY.len()
+        )) && migrate.stdout.contains("getTempEmail: (phoneNumber) =>"),
+        "[{label}] the run tells how phone-only users were written:\n{}",
+        migrate.stdout
+    );
     eprintln!(
         "[{label}] authferry migrate:\n{}",
         migrate.stdout.trim_end()
@@ -628,11 +642,18 @@ fn prove(
     // (e) the checks
     let mut checks = Vec::new();
     for u in &users {
+        // Who signs in: the email, or the phone number of a phone-only user.
+        let login = |password: &str, expect: &str| match &u.phone {
+            Some(phone) if u.email.is_empty() => {
+                serde_json::json!({"phoneNumber": phone, "password": password, "expect": expect})
+            }
+            _ => serde_json::json!({"email": u.email, "password": password, "expect": expect}),
+        };
         let Some(password) = &u.password else {
-            checks.push(serde_json::json!({"email": u.email, "password": "Any-Password-1", "expect": "refused"}));
+            checks.push(login("Any-Password-1", "refused"));
             continue;
         };
-        let mut ok = serde_json::json!({"email": u.email, "password": password, "expect": "ok"});
+        let mut ok = login(password, "ok");
         if let Some(t) = &u.totp {
             ok["totpSecret"] = t.clone().into();
             ok["backupCode"] = codes[&u.id][(random_u64() % 10) as usize].clone().into();
@@ -642,7 +663,7 @@ fn prove(
         }
         checks.push(ok);
         let wrong = format!("{password}!");
-        checks.push(serde_json::json!({"email": u.email, "password": wrong, "expect": "refused"}));
+        checks.push(login(&wrong, "refused"));
     }
     checks.push(serde_json::json!({"email": "nobody@example.com", "password": "Correct-Horse-0", "expect": "refused"}));
     let config = serde_json::json!({

@@ -824,3 +824,49 @@ fn hasher_names_are_a_contract() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--hasher mystery names no algorithm"));
 }
+
+/// Issue 10 item 1: a plan into Better Auth counts the phone-only users and says how they
+/// are written; `--temp-email` changes the address, a template without the number is refused.
+#[test]
+fn a_plan_counts_phone_only_users() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        "{\"source_id\":\"p1\",\"phones\":[{\"number\":\"+15551230001\",\"verified\":true}]}\n\
+         {\"source_id\":\"p2\",\"phones\":[{\"number\":\"+15551230002\"}]}\n\
+         {\"source_id\":\"e1\",\"emails\":[{\"address\":\"e1@example.com\"}]}\n",
+    )
+    .unwrap();
+    let plan = |extra: &[&str]| {
+        let mut args = vec![
+            "plan",
+            "--json",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "better-auth:sqlite:ba.db",
+        ];
+        args.extend_from_slice(extra);
+        authferry(dir.path(), &args)
+    };
+    let out = plan(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["counts"]["migrated"], 3, "{summary}");
+    let notes = summary["notes"].to_string();
+    assert!(
+        notes.contains("2 phone-only users would get a temporary email ({digits}@phone.invalid)"),
+        "{notes}"
+    );
+    let out = plan(&["--temp-email", "{phone}@sms.example.com"]);
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        summary["notes"]
+            .to_string()
+            .contains("`${phoneNumber}@sms.example.com`"),
+        "{summary}"
+    );
+    let out = plan(&["--temp-email", "everyone@example.com"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("needs {phone} or {digits}"));
+}

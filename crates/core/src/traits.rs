@@ -48,6 +48,9 @@ pub enum Requirement {
     /// A user with this field fails with the reason (the target cannot take it as configured,
     /// e.g. two-factor secrets without the key to encrypt them).
     Refuses(Field, Reason),
+    /// A user with none of these fields fails with the reason (Better Auth with the
+    /// phone-number plugin: an email or a phone number).
+    NeedsOneOf(Vec<Field>, Reason),
 }
 
 impl Requirement {
@@ -55,6 +58,9 @@ impl Requirement {
         match self {
             Requirement::Needs(field, reason) if !user.has(*field) => Err(reason.clone()),
             Requirement::Refuses(field, reason) if user.has(*field) => Err(reason.clone()),
+            Requirement::NeedsOneOf(fields, reason) if !fields.iter().any(|f| user.has(*f)) => {
+                Err(reason.clone())
+            }
             _ => Ok(()),
         }
     }
@@ -220,6 +226,11 @@ pub trait Sink: Send {
                     .collect())
             }
         })
+    }
+    /// What a plan should tell about the records it saw (`find_existing` has seen them all),
+    /// e.g. how many users the target takes in a special way. Plans only.
+    fn plan_notes(&mut self) -> Vec<String> {
+        Vec::new()
     }
     /// After the last batch: notes for the person running the migration.
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {

@@ -8,12 +8,13 @@
 //     "secret": "<BETTER_AUTH_SECRET the migration used>",
 //     "verifyModule": "/abs/path/auth-verify.mjs",   // exports hash(password), verify({hash, password})
 //     "checks": [
-//       {"email": "…", "password": "…", "expect": "ok" | "refused",
+//       {"email": "…" | "phoneNumber": "+…", "password": "…", "expect": "ok" | "refused",
 //        "totpSecret"?: "<RFC 4648 base32>", "backupCode"?: "xxxxx-xxxxx", "username"?: "…"}
 //     ]
 //   }
 //
-// For every check it calls auth.api.signInEmail for real:
+// For every check it calls auth.api.signInEmail for real (auth.api.signInPhoneNumber, the
+// phoneNumber plugin's /sign-in/phone-number, for a check with "phoneNumber"):
 //   expect "refused": the sign-in must answer 401 (a wrong password, an unknown user).
 //   expect "ok" without a second factor: 200 with a session whose user has this e-mail.
 //   expect "ok" with totpSecret and/or backupCode: the sign-in must answer the two-factor
@@ -26,7 +27,7 @@
 //   "username": additionally signs in through auth.api.signInUsername with the same password
 //     (same expectation; a two-factor user must get the challenge there too).
 //
-// Prints one JSON line per check, {"email", "ok", "detail"}, never a password, digest, TOTP
+// Prints one JSON line per check, {"email" | "phoneNumber", "ok", "detail"}, never a password, digest, TOTP
 // secret or backup code, and a summary line on stderr. Exits 1 if any check failed its
 // expectation, 2 if it could not run.
 import { readFileSync } from "node:fs";
@@ -144,11 +145,14 @@ function must(cond, msg) {
 }
 
 /** After a completed sign-in, the jar's session must resolve to the expected user. */
-async function sessionIsUser(jar, email, what) {
+async function sessionIsUser(jar, { email, phone }, what) {
   must(jar.has("session_token"), `${what}: no session cookie was set`);
   const s = await auth.api.getSession({ headers: jar.headers() });
   must(s && s.user, `${what}: the session cookie does not resolve to a session`);
-  must(s.user.email === email.toLowerCase(), `${what}: the session belongs to another user`);
+  must(
+    phone ? s.user.phoneNumber === phone : s.user.email === email.toLowerCase(),
+    `${what}: the session belongs to another user`,
+  );
 }
 
 /** Password step through `signIn` (signInEmail or signInUsername). Returns the parsed result. */
@@ -159,11 +163,16 @@ async function passwordStep(jar, signIn, body) {
 async function runCheck(check) {
   const steps = [];
   const email = String(check.email ?? "");
+  const phone = String(check.phoneNumber ?? "");
+  const who = { email, phone };
   const wants2fa = Boolean(check.totpSecret || check.backupCode);
-  must(email && typeof check.password === "string", "check needs email and password");
+  must((email || phone) && typeof check.password === "string", "check needs email or phoneNumber, and password");
   must(check.expect === "ok" || check.expect === "refused", 'expect must be "ok" or "refused"');
 
-  const signInEmail = (jar) => passwordStep(jar, auth.api.signInEmail, { email, password: check.password });
+  const signInEmail = (jar) =>
+    phone
+      ? passwordStep(jar, auth.api.signInPhoneNumber, { phoneNumber: phone, password: check.password })
+      : passwordStep(jar, auth.api.signInEmail, { email, password: check.password });
 
   if (check.expect === "refused") {
     const jar = new Jar();
@@ -186,7 +195,7 @@ async function runCheck(check) {
   must(first.status === 200, `expected success, sign-in answered ${describe(first)}`);
   if (!wants2fa) {
     must(!first.body?.twoFactorRedirect, "sign-in asked for a second factor, but the check gives none");
-    await sessionIsUser(firstJar, email, "password sign-in");
+    await sessionIsUser(firstJar, who, "password sign-in");
     steps.push("password accepted, session resolves to the user");
   } else {
     must(first.body?.twoFactorRedirect === true, "password accepted but no two-factor challenge (twoFactorEnabled lost?)");
@@ -201,7 +210,7 @@ async function runCheck(check) {
       steps.push("wrong TOTP refused");
       const good = await call(auth.api.verifyTOTP, { body: { code: totp(check.totpSecret) } }, firstJar);
       must(good.status === 200, `the computed TOTP code answered ${describe(good)}`);
-      await sessionIsUser(firstJar, email, "TOTP sign-in");
+      await sessionIsUser(firstJar, who, "TOTP sign-in");
       steps.push("TOTP completed, session resolves to the user");
     }
     if (check.backupCode) {
@@ -210,7 +219,7 @@ async function runCheck(check) {
       must(again.status === 200 && again.body?.twoFactorRedirect === true, `second sign-in (for the backup code) answered ${describe(again)}`);
       const ok = await call(auth.api.verifyBackupCode, { body: { code: String(check.backupCode) } }, jar);
       must(ok.status === 200, `the backup code answered ${describe(ok)}`);
-      await sessionIsUser(jar, email, "backup-code sign-in");
+      await sessionIsUser(jar, who, "backup-code sign-in");
       steps.push("backup code completed, session resolves to the user");
 
       const jar2 = new Jar();
@@ -229,7 +238,7 @@ async function runCheck(check) {
       must(ru.body?.twoFactorRedirect === true, "username sign-in skipped the second factor");
       steps.push("username sign-in reaches the two-factor challenge");
     } else {
-      await sessionIsUser(ju, email, "username sign-in");
+      await sessionIsUser(ju, who, "username sign-in");
       steps.push("username sign-in accepted");
     }
   }
@@ -251,7 +260,7 @@ try {
     }
     if (ok) passed++;
     else failed++;
-    process.stdout.write(JSON.stringify({ email: check.email, expect: check.expect, ok, detail: redact(detail) }) + "\n");
+    process.stdout.write(JSON.stringify({ email: check.email, phoneNumber: check.phoneNumber, expect: check.expect, ok, detail: redact(detail) }) + "\n");
   }
 } finally {
   await closeDatabase(database);

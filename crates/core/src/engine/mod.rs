@@ -699,9 +699,12 @@ pub fn run(
             budget: b.describe,
         });
     }
-    if mode == Mode::Migrate {
-        let notes = sink.finish()?;
-        summary.notes.extend(notes);
+    match mode {
+        Mode::Migrate => {
+            let notes = sink.finish()?;
+            summary.notes.extend(notes);
+        }
+        Mode::Plan => summary.notes.extend(sink.plan_notes()),
     }
     if let Some(w) = opts.failures.as_mut() {
         w.flush().map_err(EngineError::FailureLog)?;

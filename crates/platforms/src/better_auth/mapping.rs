@@ -29,12 +29,19 @@ pub(crate) struct Identity {
     pub username: Option<String>,
     /// E.164.
     pub phone: Option<String>,
+    /// `email` was made from the phone number by the [`TempEmail`] template.
+    pub temp_email: bool,
 }
 
 impl Identity {
-    /// `None` when the user has no email (see [`email_requirement`]).
-    pub fn of(user: &User) -> Option<Identity> {
-        let email = user.primary_email()?.address.trim().to_lowercase();
+    /// `None` when the user has no email and no phone number a [`TempEmail`] can stand in
+    /// for (see [`email_requirement`]).
+    pub fn of(user: &User, temp: Option<&TempEmail>) -> Option<Identity> {
+        let phone = user.primary_phone().map(|p| normalize_phone(&p.number));
+        let (email, temp_email) = match user.primary_email() {
+            Some(e) => (e.address.trim().to_lowercase(), false),
+            None => (temp?.for_phone(phone.as_deref()?), true),
+        };
         Some(Identity {
             id: user.source_id.clone(),
             email,
@@ -44,15 +51,96 @@ impl Identity {
                 .map(str::trim)
                 .filter(|u| !u.is_empty())
                 .map(str::to_lowercase),
-            phone: user.primary_phone().map(|p| normalize_phone(&p.number)),
+            phone,
+            temp_email,
         })
     }
 }
 
-pub(crate) fn email_requirement() -> Reason {
+/// The email a phone-only user gets (user.email is NOT NULL), made the way the phoneNumber
+/// plugin's `signUpOnVerification.getTempEmail(phoneNumber)` makes one for a user who signs up
+/// with a phone number: the app configures the matching function ([`TempEmail::js`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TempEmail {
+    template: String,
+}
+
+impl TempEmail {
+    /// `.invalid` is reserved (RFC 2606): no real address can ever collide with it.
+    pub const DEFAULT: &'static str = "{digits}@phone.invalid";
+
+    /// A template holding `{phone}` (E.164, with its `+`) or `{digits}` (without it), e.g.
+    /// `{digits}@phone.example.com`.
+    pub fn parse(template: &str) -> Result<TempEmail, String> {
+        let t = template.trim();
+        let placeholders = t.matches("{phone}").count() + t.matches("{digits}").count();
+        let sample = t
+            .replace("{phone}", "+15550000000")
+            .replace("{digits}", "15550000000");
+        if placeholders == 0 {
+            return Err(format!(
+                "--temp-email {t}: the template needs {{phone}} or {{digits}}, or every phone-only user gets the same address"
+            ));
+        }
+        let sound = match sample.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && sample
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "@.-_+".contains(c))
+                    && !domain.contains(['@', '+'])
+            }
+            None => false,
+        };
+        if !sound {
+            return Err(format!(
+                "--temp-email {t}: not an email template (one `@`, letters, digits and . - _ + around {{phone}} / {{digits}})"
+            ));
+        }
+        Ok(TempEmail {
+            template: t.to_ascii_lowercase(),
+        })
+    }
+
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// The address for an E.164 number.
+    pub fn for_phone(&self, e164: &str) -> String {
+        self.template
+            .replace("{phone}", e164)
+            .replace("{digits}", e164.trim_start_matches('+'))
+    }
+
+    /// The `getTempEmail` that makes the same addresses, for the app's phoneNumber plugin.
+    pub fn js(&self) -> String {
+        let body = self
+            .template
+            .replace("{phone}", "${phoneNumber}")
+            .replace("{digits}", "${phoneNumber.replace(/^\\+/, \"\")}");
+        format!("(phoneNumber) => `{body}`")
+    }
+}
+
+impl Default for TempEmail {
+    fn default() -> Self {
+        TempEmail::parse(Self::DEFAULT).expect("the default template is valid")
+    }
+}
+
+pub(crate) fn email_requirement(phone_ok: bool) -> Reason {
     Reason::new(
         ReasonCode::TargetRequirement,
-        "field `emails`: Better Auth needs an email address (its user.email column is NOT NULL)",
+        if phone_ok {
+            "fields `emails`, `phones`: Better Auth needs an email address or a phone number (its user.email column is NOT NULL)"
+        } else {
+            "field `emails`: Better Auth needs an email address (its user.email column is NOT NULL; \
+             phone-only users need the phoneNumber plugin's user.phoneNumber column)"
+        },
     )
 }
 
@@ -102,7 +190,6 @@ pub(crate) struct UserRows {
     pub user: UserRow,
     pub accounts: Vec<AccountRow>,
     pub two_factor: Option<TwoFactorRow>,
-    /// Backup codes authferry made up (the source had none): delivered after the commit.
     /// The backup codes are authferry's (the source had none): to be read back and handed out.
     pub generated_backup_codes: bool,
     /// The password digest's format, for the closing notes.
@@ -182,6 +269,8 @@ pub(crate) fn row_id(owner: &str, parts: &[&str]) -> String {
 
 pub(crate) struct MappingContext<'a> {
     pub crypto: Option<&'a TwoFactorCrypto>,
+    /// Phone-only users' email, when the target holds phone numbers.
+    pub temp_email: Option<&'a TempEmail>,
     /// Whether the target has the two-factor plugin's columns.
     pub holds_totp: bool,
     /// `createdAt` when the record has none (the engine always fills it from the journal;
@@ -190,13 +279,21 @@ pub(crate) struct MappingContext<'a> {
 }
 
 pub(crate) fn map_user(user: &User, cx: &MappingContext<'_>) -> Result<UserRows, Reason> {
-    let identity = Identity::of(user).ok_or_else(email_requirement)?;
+    let identity = Identity::of(user, cx.temp_email)
+        .ok_or_else(|| email_requirement(cx.temp_email.is_some()))?;
     let created = user.created_at.unwrap_or(cx.fallback_created);
     let created_at = created.to_rfc3339();
     let updated_at = user.updated_at.unwrap_or(created).to_rfc3339();
     let name = user
         .full_name()
         .or_else(|| user.username.clone().filter(|u| !u.trim().is_empty()))
+        // The phoneNumber plugin's default `getTempName`: the number itself.
+        .or_else(|| {
+            identity
+                .temp_email
+                .then(|| identity.phone.clone())
+                .flatten()
+        })
         .unwrap_or_else(|| {
             identity
                 .email
@@ -298,7 +395,9 @@ pub(crate) fn map_user(user: &User, cx: &MappingContext<'_>) -> Result<UserRows,
     Ok(UserRows {
         user: UserRow {
             name,
-            email_verified: user.primary_email().is_some_and(|e| e.verified),
+            // A made-up address is never verified.
+            email_verified: !identity.temp_email
+                && user.primary_email().is_some_and(|e| e.verified),
             image: user.image_url.clone().filter(|s| !s.trim().is_empty()),
             created_at,
             updated_at,
@@ -323,6 +422,7 @@ mod tests {
     fn cx(crypto: Option<&TwoFactorCrypto>) -> MappingContext<'_> {
         MappingContext {
             crypto,
+            temp_email: None,
             holds_totp: true,
             fallback_created: Timestamp::from_millis(0),
         }
@@ -438,5 +538,66 @@ mod tests {
         let err = map_user(&u, &cx(None)).unwrap_err();
         assert_eq!(err.code, ReasonCode::TargetRequirement);
         assert!(err.message.contains("`emails`"));
+    }
+
+    /// Issue 10 item 1: a phone-only user gets the template's email, unverified, the number
+    /// as the name (the plugin's default `getTempName`), the number and its verified flag.
+    #[test]
+    fn a_phone_only_user_gets_a_temporary_email() {
+        let mut u = user();
+        u.emails.clear();
+        u.first_name = None;
+        u.last_name = None;
+        u.username = None;
+        u.phones = vec![PhoneNumber {
+            number: "+1 (555) 123-0001".into(),
+            verified: true,
+            primary: true,
+        }];
+        let temp = TempEmail::default();
+        let mut c = cx(None);
+        c.temp_email = Some(&temp);
+        let rows = map_user(&u, &c).unwrap();
+        assert_eq!(rows.identity.email, "15551230001@phone.invalid");
+        assert!(rows.identity.temp_email);
+        assert_eq!(rows.identity.phone.as_deref(), Some("+15551230001"));
+        assert!(!rows.user.email_verified);
+        assert_eq!(rows.user.phone_number_verified, Some(true));
+        assert_eq!(rows.user.name, "+15551230001");
+        // Without a phone number there is nothing to stand in for the email.
+        u.phones.clear();
+        let err = map_user(&u, &c).unwrap_err();
+        assert!(
+            err.message.contains("an email address or a phone number"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn temp_email_templates() {
+        let t = TempEmail::parse("{phone}@Phones.Example.com").unwrap();
+        assert_eq!(
+            t.for_phone("+4915112345678"),
+            "+4915112345678@phones.example.com"
+        );
+        assert_eq!(
+            t.js(),
+            "(phoneNumber) => `${phoneNumber}@phones.example.com`"
+        );
+        assert_eq!(
+            TempEmail::default().js(),
+            r#"(phoneNumber) => `${phoneNumber.replace(/^\+/, "")}@phone.invalid`"#
+        );
+        for bad in [
+            "user@example.com",
+            "{digits}",
+            "{digits}@a@b",
+            "{digits}@x y.com",
+            "@{digits}",
+            "{digits}`@x.com",
+        ] {
+            assert!(TempEmail::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -24,6 +24,7 @@ use authferry_core::{
     WriteItem, WriteOutcome,
 };
 use authferry_hash::{Format, PasswordTarget};
+pub use mapping::TempEmail;
 use mapping::{Identity, MappingContext, UserRows};
 use schema::{Dialect, SchemaPlan};
 use std::collections::BTreeMap;
@@ -37,7 +38,7 @@ use two_factor::TwoFactorCrypto;
 pub const PLATFORM: Platform = Platform {
     name: "Better Auth",
     endpoints: &[Endpoint {
-        flags: &[&BACKUP_CODES_OUT],
+        flags: &[&BACKUP_CODES_OUT, &TEMP_EMAIL],
         env: &[&BETTER_AUTH_SECRET, &AUTH_SECRET],
         ..Endpoint::target(
             "better-auth",
@@ -56,6 +57,14 @@ pub static BACKUP_CODES_OUT: Flag = Flag::new(
     "backup-codes-out",
     "FILE",
     "Where generated two-factor backup codes are delivered (NDJSON, created 0600)",
+)
+.ignored_elsewhere();
+
+pub static TEMP_EMAIL: Flag = Flag::new(
+    "temp-email",
+    "TEMPLATE",
+    "The email of a phone-only user ({digits} or {phone} for the number; default \
+     {digits}@phone.invalid), as the phoneNumber plugin's getTempEmail would make it",
 )
 .ignored_elsewhere();
 
@@ -96,6 +105,11 @@ fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
             .var(BETTER_AUTH_SECRET.name)
             .or_else(|| spec.var(AUTH_SECRET.name)),
         backup_codes_out: spec.flag(BACKUP_CODES_OUT.name).map(PathBuf::from),
+        temp_email: spec
+            .flag(TEMP_EMAIL.name)
+            .map(TempEmail::parse)
+            .transpose()
+            .map_err(SpecError::Usage)?,
     };
     Ok(Box::new(BetterAuthPlan { target, options }))
 }
@@ -138,6 +152,8 @@ pub struct BetterAuthOptions {
     pub secret: Option<String>,
     /// Where the backup codes authferry generates are delivered (NDJSON, 0600).
     pub backup_codes_out: Option<PathBuf>,
+    /// Phone-only users' email (`--temp-email`); [`TempEmail::DEFAULT`] when `None`.
+    pub temp_email: Option<TempEmail>,
 }
 
 impl std::fmt::Debug for BetterAuthOptions {
@@ -145,6 +161,7 @@ impl std::fmt::Debug for BetterAuthOptions {
         f.debug_struct("BetterAuthOptions")
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
             .field("backup_codes_out", &self.backup_codes_out)
+            .field("temp_email", &self.temp_email)
             .finish()
     }
 }
@@ -158,6 +175,9 @@ struct Written {
     /// Users given backup codes authferry generated, and how many of those went to the file.
     generated_codes: u64,
     delivered_codes: u64,
+    /// Phone-only users written with a temporary email, and seen by a plan's lookups.
+    temp_emails: u64,
+    planned_temp_emails: u64,
     /// Usernames written that better-auth's default validator refuses at sign-in.
     unusable_usernames: u64,
 }
@@ -180,6 +200,9 @@ pub struct BetterAuthSink {
     crypto: Option<std::sync::Arc<TwoFactorCrypto>>,
     backup_codes_out: Option<PathBuf>,
     codes_file: Option<File>,
+    /// Phone-only users' email; `None` when the target has no `user.phoneNumber` column
+    /// (such users then fail: there is nowhere to keep their number).
+    temp_email: Option<TempEmail>,
     /// `createdAt` for records without one when called outside the engine (which fills it
     /// from the journal's start, so that resumed runs write the same value).
     fallback_created: Timestamp,
@@ -203,6 +226,9 @@ impl BetterAuthSink {
             ),
         };
         let plan = SchemaPlan::new(dialect, &store.inspect()?);
+        let temp_email = plan
+            .writes_user("phoneNumber")
+            .then(|| opts.temp_email.unwrap_or_default());
         Ok(BetterAuthSink {
             description,
             store,
@@ -215,6 +241,7 @@ impl BetterAuthSink {
                 .map(|s| std::sync::Arc::new(TwoFactorCrypto::new(s))),
             backup_codes_out: opts.backup_codes_out,
             codes_file: None,
+            temp_email,
             fallback_created: Timestamp::now(),
             written: Written::default(),
         })
@@ -277,6 +304,9 @@ impl BetterAuthSink {
                         self.written.generated_codes += 1;
                         holders.push(rows);
                     }
+                    if rows.identity.temp_email {
+                        self.written.temp_emails += 1;
+                    }
                 }
                 WriteOutcome::AlreadyPresent { .. } if rows.generated_backup_codes => {
                     holders.push(rows)
@@ -329,10 +359,13 @@ impl Sink for BetterAuthSink {
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        let mut requirements = vec![Requirement::Needs(
-            Field::PrimaryEmail,
-            mapping::email_requirement(),
-        )];
+        let mut requirements = vec![match self.temp_email {
+            Some(_) => Requirement::NeedsOneOf(
+                vec![Field::PrimaryEmail, Field::PrimaryPhone],
+                mapping::email_requirement(true),
+            ),
+            None => Requirement::Needs(Field::PrimaryEmail, mapping::email_requirement(false)),
+        }];
         if self.plan.holds_totp() && self.crypto.is_none() {
             requirements.push(Requirement::Refuses(
                 Field::TotpSecret,
@@ -382,11 +415,16 @@ impl Sink for BetterAuthSink {
         if let Some(problem) = &self.plan.problem {
             return Err(SinkError::Schema(problem.clone()));
         }
+        let identities: Vec<Option<Identity>> = users
+            .iter()
+            .map(|u| Identity::of(u, self.temp_email.as_ref()))
+            .collect();
+        self.written.planned_temp_emails +=
+            identities.iter().flatten().filter(|i| i.temp_email).count() as u64;
         if self.plan.create.iter().any(|t| t.name == schema::USER.name) {
             // No `user` table yet: nothing is taken.
             return Ok(vec![None; users.len()]);
         }
-        let identities: Vec<Option<Identity>> = users.iter().map(|u| Identity::of(u)).collect();
         let keys = LookupKeys::new(identities.iter().flatten(), &self.plan);
         let taken = self.store.lookup(&keys)?;
         Ok(identities
@@ -404,6 +442,7 @@ impl Sink for BetterAuthSink {
         }
         let cx = MappingContext {
             crypto: self.crypto.as_deref(),
+            temp_email: self.temp_email.as_ref(),
             holds_totp: self.plan.holds_totp(),
             fallback_created: self.fallback_created,
         };
@@ -432,12 +471,15 @@ impl Sink for BetterAuthSink {
         // Shared with the mapping thread for the run; everything else stays with the writer.
         let crypto = self.crypto.clone();
         let (holds_totp, fallback_created) = (self.plan.holds_totp(), self.fallback_created);
+        let temp_email = self.temp_email.clone();
         std::thread::scope(|scope| {
             let (to_writer, mapped_work) = std::sync::mpsc::sync_channel(1);
             let crypto = crypto.as_deref();
+            let temp_email = temp_email.as_ref();
             scope.spawn(move || {
                 let cx = MappingContext {
                     crypto,
+                    temp_email,
                     holds_totp,
                     fallback_created,
                 };
@@ -475,6 +517,12 @@ impl Sink for BetterAuthSink {
         2
     }
 
+    fn plan_notes(&mut self) -> Vec<String> {
+        self.temp_email_note("would get", self.written.planned_temp_emails)
+            .into_iter()
+            .collect()
+    }
+
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {
         self.finish_notes()
     }
@@ -500,8 +548,25 @@ impl BetterAuthSink {
         Ok(outcomes)
     }
 
+    /// How many phone-only users get a temporary email, and the `getTempEmail` the app needs.
+    fn temp_email_note(&self, verb: &str, users: u64) -> Option<String> {
+        let temp = self.temp_email.as_ref()?;
+        (users > 0).then(|| {
+            format!(
+                "{} phone-only users {verb} a temporary email ({}) and sign in with their phone \
+                 number and password (the phoneNumber plugin's /sign-in/phone-number); give the app \
+                 the same addresses for new phone sign-ups: phoneNumber({{ signUpOnVerification: \
+                 {{ getTempEmail: {} }} }})",
+                users,
+                temp.template(),
+                temp.js()
+            )
+        })
+    }
+
     fn finish_notes(&mut self) -> Result<Vec<String>, SinkError> {
         let mut notes = self.store.finish()?;
+        notes.extend(self.temp_email_note("got", self.written.temp_emails));
         let w = &self.written;
         if !w.foreign_digests.is_empty() {
             let formats: Vec<String> = w
