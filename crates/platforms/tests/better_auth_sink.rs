@@ -89,6 +89,7 @@ impl Db {
             BetterAuthOptions {
                 secret: secret.map(str::to_string),
                 backup_codes_out: codes.map(Path::to_path_buf),
+                temp_email: None,
             },
         )
         .unwrap_or_else(|e| panic!("open: {e}"))
@@ -1178,7 +1179,8 @@ fn no_secret_reaches_a_message(db: Db) {
             "{:?}",
             BetterAuthOptions {
                 secret: Some(SECRET.into()),
-                backup_codes_out: None
+                backup_codes_out: None,
+                temp_email: None,
             }
         ),
         format!("{:?}", db.target()),
@@ -1256,6 +1258,7 @@ fn postgres_plan_changes_nothing_and_hides_the_password() {
         BetterAuthOptions {
             secret: None,
             backup_codes_out: None,
+            temp_email: None,
         },
     )
     .unwrap();
@@ -1269,6 +1272,7 @@ fn an_unreachable_postgres_is_a_connect_error() {
         BetterAuthOptions {
             secret: None,
             backup_codes_out: None,
+            temp_email: None,
         },
     )
     .err()
