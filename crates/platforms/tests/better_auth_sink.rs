@@ -639,6 +639,20 @@ fn missing_plugin_columns_drop_their_data(db: Db) {
     assert_eq!(row.len(), 7, "only the core columns: {row:?}");
     assert_eq!(row["email"], json!("a@example.com"));
     assert_eq!(db.count("account"), 1);
+    // Without a phoneNumber column a phone-only user has nowhere to keep the number.
+    let mut p = user("p1", "x@example.com");
+    p.emails.clear();
+    p.phones = vec![PhoneNumber {
+        number: "+15551110000".into(),
+        verified: true,
+        primary: true,
+    }];
+    let reason = sink.check(&p).unwrap_err();
+    assert!(
+        reason.message.contains("phoneNumber plugin"),
+        "{}",
+        reason.message
+    );
 }
 both!(missing_plugin_columns_drop_their_data);
 
@@ -1109,17 +1123,40 @@ fn a_totp_user_without_the_secret_fails_alone(db: Db) {
 both!(a_totp_user_without_the_secret_fails_alone);
 
 fn a_user_without_email_is_a_target_requirement(db: Db) {
-    let sink = db.open(Some(SECRET), None);
-    let mut u = user("phone_only", "x@example.com");
+    let mut sink = db.open(Some(SECRET), None);
+    let mut u = with_password(user("phone_only", "x@example.com"));
     u.emails.clear();
+    u.first_name = None;
+    u.last_name = None;
     u.phones = vec![PhoneNumber {
         number: "+15551110000".into(),
         verified: true,
         primary: true,
     }];
+    // A phone number stands in for the email (the phoneNumber plugin's temporary email).
+    assert_eq!(sink.check(&u), Ok(()));
+    sink.prepare().unwrap();
+    assert_eq!(write(&mut sink, &[u.clone()]), vec![migrated("phone_only")]);
+    let row = &db.rows("user")[0];
+    assert_eq!(row["email"], json!("15551110000@phone.invalid"));
+    assert_eq!(row["emailVerified"], db.bool(false));
+    assert_eq!(row["phoneNumber"], json!("+15551110000"));
+    assert_eq!(row["phoneNumberVerified"], db.bool(true));
+    assert_eq!(row["name"], json!("+15551110000"));
+    assert_eq!(db.count("account"), 1);
+    // The same user again is already present (its temporary email matches).
+    assert_eq!(write(&mut sink, &[u.clone()]), vec![already("phone_only")]);
+    // Neither an email nor a phone number: nothing to sign in with.
+    u.phones.clear();
     let reason = sink.check(&u).unwrap_err();
     assert_eq!(reason.code, ReasonCode::TargetRequirement);
-    assert!(reason.message.contains("`emails`"), "{}", reason.message);
+    assert!(
+        reason
+            .message
+            .contains("an email address or a phone number"),
+        "{}",
+        reason.message
+    );
 }
 both!(a_user_without_email_is_a_target_requirement);
 
