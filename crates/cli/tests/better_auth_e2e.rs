@@ -339,13 +339,64 @@ impl Secrets {
     }
 }
 
-fn authferry(args: &[&str], secret: &str) -> Command {
+/// How the app keeps its secret: one BETTER_AUTH_SECRET, or versioned BETTER_AUTH_SECRETS only
+/// (the first current), which makes better-auth read and write two-factor rows in its
+/// `$ba$<version>$` envelope.
+enum AppSecret {
+    Plain(String),
+    Versioned(Vec<(u32, String)>),
+}
+
+impl AppSecret {
+    fn random(versioned: bool) -> AppSecret {
+        let one = || {
+            random_from(
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                48,
+            )
+        };
+        if versioned {
+            AppSecret::Versioned(vec![(2, one()), (1, one())])
+        } else {
+            AppSecret::Plain(one())
+        }
+    }
+
+    fn values(&self) -> Vec<&str> {
+        match self {
+            AppSecret::Plain(s) => vec![s],
+            AppSecret::Versioned(v) => v.iter().map(|(_, s)| s.as_str()).collect(),
+        }
+    }
+
+    /// The signin-check config's `secret` / `secrets`.
+    fn config(&self) -> serde_json::Value {
+        match self {
+            AppSecret::Plain(s) => serde_json::json!({ "secret": s }),
+            AppSecret::Versioned(v) => serde_json::json!({
+                "secrets": v.iter().map(|(n, s)| serde_json::json!({"version": n, "value": s})).collect::<Vec<_>>()
+            }),
+        }
+    }
+}
+
+fn authferry(args: &[&str], secret: &AppSecret) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
     c.args(args)
-        .env("BETTER_AUTH_SECRET", secret)
+        .env_remove("BETTER_AUTH_SECRET")
         .env_remove("AUTH_SECRET")
         .env_remove("BETTER_AUTH_SECRETS")
         .env("NO_COLOR", "1");
+    match secret {
+        AppSecret::Plain(s) => c.env("BETTER_AUTH_SECRET", s),
+        AppSecret::Versioned(v) => c.env(
+            "BETTER_AUTH_SECRETS",
+            v.iter()
+                .map(|(n, s)| format!("{n}:{s}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    };
     c
 }
 
@@ -472,13 +523,11 @@ fn prove(
     target: &str,
     database: serde_json::Value,
     stored: impl Fn() -> Stored,
+    versioned: bool,
 ) {
     let tmp = tempfile::tempdir().unwrap();
     let users = make_users();
-    let secret = random_from(
-        b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
-        48,
-    );
+    let secret = AppSecret::random(versioned);
     let totp_ids: BTreeSet<String> = users
         .iter()
         .filter(|u| u.totp.is_some())
@@ -521,7 +570,12 @@ fn prove(
     } else {
         BTreeMap::new()
     };
-    let secrets = Secrets::of(&users, &codes);
+    let mut secrets = Secrets::of(&users, &codes);
+    for (i, value) in secret.values().into_iter().enumerate() {
+        secrets
+            .0
+            .push((format!("app secret {i}"), value.to_string()));
+    }
     secrets.assert_absent("authferry migrate's stdout", &migrate.stdout);
     secrets.assert_absent("authferry migrate's stderr", &migrate.stderr);
     assert!(
@@ -606,6 +660,15 @@ fn prove(
             !b.trim_start().starts_with('['),
             "[{label}] twoFactor.backupCodes is stored as plain JSON, not encrypted"
         );
+        // Versioned secrets: better-auth's envelope of the current version; else bare hex.
+        let envelope = matches!(secret, AppSecret::Versioned(_));
+        for value in [s, b] {
+            assert_eq!(
+                value.starts_with("$ba$2$"),
+                envelope,
+                "[{label}] a twoFactor value is not in the form the app reads"
+            );
+        }
     }
 
     // (c) the verify module, where its imports resolve
@@ -666,12 +729,14 @@ fn prove(
         checks.push(login(&wrong, "refused"));
     }
     checks.push(serde_json::json!({"email": "nobody@example.com", "password": "Correct-Horse-0", "expect": "refused"}));
-    let config = serde_json::json!({
+    let mut config = serde_json::json!({
         "database": database,
-        "secret": secret,
         "verifyModule": verify_s,
         "checks": checks,
     });
+    for (k, v) in secret.config().as_object().unwrap() {
+        config[k] = v.clone();
+    }
     let config_path = tmp.path().join("signin-config.json");
     {
         let mut f = std::fs::OpenOptions::new();
@@ -694,10 +759,12 @@ fn prove(
     let check = run(node, Duration::from_secs(600));
     secrets.assert_absent("signin-check.mjs's stdout", &check.stdout);
     secrets.assert_absent("signin-check.mjs's stderr", &check.stderr);
-    assert!(
-        !check.stdout.contains(&secret) && !check.stderr.contains(&secret),
-        "signin-check.mjs printed BETTER_AUTH_SECRET"
-    );
+    for value in secret.values() {
+        assert!(
+            !check.stdout.contains(value) && !check.stderr.contains(value),
+            "signin-check.mjs printed an app secret"
+        );
+    }
 
     let lines: Vec<serde_json::Value> = check
         .stdout
@@ -777,7 +844,33 @@ fn clerk_csv_users_sign_in_through_real_better_auth_sqlite() {
     let db = dbdir.path().join("better-auth.sqlite");
     let target = format!("better-auth:sqlite:{}", db.display());
     let database = serde_json::json!({"sqlite": db.display().to_string()});
-    prove(&e2e, "sqlite", &target, database, || stored_sqlite(&db));
+    prove(
+        &e2e,
+        "sqlite",
+        &target,
+        database,
+        || stored_sqlite(&db),
+        false,
+    );
+}
+
+/// The app runs with versioned secrets only (`BETTER_AUTH_SECRETS`, no legacy secret): the
+/// two-factor rows are in better-auth's `$ba$<version>$` envelope, or it could not read them.
+#[test]
+fn clerk_csv_users_sign_in_through_real_better_auth_with_versioned_secrets() {
+    let Some(e2e) = e2e() else { return };
+    let dbdir = tempfile::tempdir().unwrap();
+    let db = dbdir.path().join("better-auth.sqlite");
+    let target = format!("better-auth:sqlite:{}", db.display());
+    let database = serde_json::json!({"sqlite": db.display().to_string()});
+    prove(
+        &e2e,
+        "versioned",
+        &target,
+        database,
+        || stored_sqlite(&db),
+        true,
+    );
 }
 
 #[test]
@@ -787,7 +880,12 @@ fn clerk_csv_users_sign_in_through_real_better_auth_postgres() {
     let url = pg.url();
     let target = format!("better-auth:{url}");
     let database = serde_json::json!({"postgres": url});
-    prove(&e2e, "postgres", &target, database, || {
-        stored_postgres(&url)
-    });
+    prove(
+        &e2e,
+        "postgres",
+        &target,
+        database,
+        || stored_postgres(&url),
+        false,
+    );
 }

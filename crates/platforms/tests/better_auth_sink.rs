@@ -88,6 +88,7 @@ impl Db {
             self.target(),
             BetterAuthOptions {
                 secret: secret.map(str::to_string),
+                versioned_secrets: None,
                 backup_codes_out: codes.map(Path::to_path_buf),
                 temp_email: None,
             },
@@ -1216,6 +1217,7 @@ fn no_secret_reaches_a_message(db: Db) {
             "{:?}",
             BetterAuthOptions {
                 secret: Some(SECRET.into()),
+                versioned_secrets: None,
                 backup_codes_out: None,
                 temp_email: None,
             }
@@ -1294,6 +1296,7 @@ fn postgres_plan_changes_nothing_and_hides_the_password() {
         BetterAuthTarget::Postgres(with_password_url),
         BetterAuthOptions {
             secret: None,
+            versioned_secrets: None,
             backup_codes_out: None,
             temp_email: None,
         },
@@ -1308,6 +1311,7 @@ fn an_unreachable_postgres_is_a_connect_error() {
         BetterAuthTarget::Postgres("postgres://postgres:hunter2@127.0.0.1:1/none".into()),
         BetterAuthOptions {
             secret: None,
+            versioned_secrets: None,
             backup_codes_out: None,
             temp_email: None,
         },

@@ -27,10 +27,11 @@ export async function closeDatabase(db) {
  * default scrypt. Logging is silenced below "error" so that warnings (which can carry e-mail
  * addresses) stay out of the output; errors still show.
  */
-export function makeAuth({ database, secret, password }) {
+export function makeAuth({ database, secret, secrets, password }) {
   return betterAuth({
     database,
-    secret,
+    // Versioned secrets (`[{version, value}]`, the first current) or one secret.
+    ...(secrets ? { secrets } : { secret }),
     baseURL: "http://localhost:3000",
     emailAndPassword: { enabled: true, ...(password ? { password } : {}) },
     plugins: plugins(),

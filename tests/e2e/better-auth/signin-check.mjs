@@ -6,6 +6,7 @@
 //   {
 //     "database": {"sqlite": "/path/db.sqlite"} | {"postgres": "postgres://…"},
 //     "secret": "<BETTER_AUTH_SECRET the migration used>",
+//     "secrets"?: [{"version": 2, "value": "…"}, …],   // instead: versioned secrets, first current
 //     "verifyModule": "/abs/path/auth-verify.mjs",   // exports hash(password), verify({hash, password})
 //     "checks": [
 //       {"email": "…" | "phoneNumber": "+…", "password": "…", "expect": "ok" | "refused",
@@ -49,12 +50,12 @@ try {
 } catch (e) {
   fail(`cannot read ${configPath}: ${e.message}`);
 }
-if (!config.secret) fail("config.secret is required");
+if (!config.secret && !Array.isArray(config.secrets)) fail("config.secret or config.secrets is required");
 if (!config.verifyModule) fail("config.verifyModule is required");
 if (!Array.isArray(config.checks) || config.checks.length === 0) fail("config.checks must be a non-empty array");
 
 // Everything secret that this run knows, so that no message can carry one out.
-const secrets = new Set([config.secret]);
+const secrets = new Set([config.secret, ...(config.secrets ?? []).map((s) => s.value)].filter(Boolean));
 for (const c of config.checks) {
   for (const k of ["password", "totpSecret", "backupCode"]) if (c[k]) secrets.add(String(c[k]));
 }
@@ -82,6 +83,7 @@ const database = openDatabase(config.database);
 const auth = makeAuth({
   database,
   secret: config.secret,
+  secrets: config.secrets,
   password: { hash: verifyModule.hash, verify: verifyModule.verify },
 });
 // Route better-auth's own error logging through the redactor (it is set to level "error").

@@ -148,7 +148,8 @@ pub(crate) fn secret_requirement() -> Reason {
     Reason::new(
         ReasonCode::TargetRequirement,
         "BETTER_AUTH_SECRET is not set: the user's two-factor secret (field `totp_secret`) must be \
-         encrypted with the app's BETTER_AUTH_SECRET; set it to the secret the app runs with",
+         encrypted with the app's BETTER_AUTH_SECRET; set it (or BETTER_AUTH_SECRETS, when the app \
+         runs with versioned secrets) to what the app runs with",
     )
 }
 

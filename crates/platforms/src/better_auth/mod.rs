@@ -39,7 +39,7 @@ pub const PLATFORM: Platform = Platform {
     name: "Better Auth",
     endpoints: &[Endpoint {
         flags: &[&BACKUP_CODES_OUT, &TEMP_EMAIL],
-        env: &[&BETTER_AUTH_SECRET, &AUTH_SECRET],
+        env: &[&BETTER_AUTH_SECRET, &BETTER_AUTH_SECRETS, &AUTH_SECRET],
         ..Endpoint::target(
             "better-auth",
             &["better-auth:sqlite:PATH", "better-auth:postgres://…"],
@@ -73,6 +73,12 @@ pub static BETTER_AUTH_SECRET: EnvVar = EnvVar::new(
     "better-auth's secret; needed to write two-factor rows",
 );
 
+pub static BETTER_AUTH_SECRETS: EnvVar = EnvVar::new(
+    "BETTER_AUTH_SECRETS",
+    "versioned secrets (\"2:new,1:old\"), as better-auth reads them: two-factor rows are \
+     written under the first, in better-auth's $ba$<version>$ envelope",
+);
+
 pub static AUTH_SECRET: EnvVar = EnvVar::new(
     "AUTH_SECRET",
     "read when BETTER_AUTH_SECRET is unset, as better-auth does",
@@ -101,6 +107,12 @@ fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
         )));
     };
     let options = BetterAuthOptions {
+        versioned_secrets: spec
+            .var(BETTER_AUTH_SECRETS.name)
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| two_factor::parse_versioned_secrets(&s))
+            .transpose()
+            .map_err(SpecError::Usage)?,
         secret: spec
             .var(BETTER_AUTH_SECRET.name)
             .or_else(|| spec.var(AUTH_SECRET.name)),
@@ -150,6 +162,10 @@ pub struct BetterAuthOptions {
     /// BETTER_AUTH_SECRET of the app: two-factor secrets and backup codes are encrypted with
     /// it. Needed only when users have TOTP secrets.
     pub secret: Option<String>,
+    /// BETTER_AUTH_SECRETS of the app (version, secret), the first current: when set, values
+    /// are written under it in better-auth's `$ba$<version>$` envelope, and `secret` only
+    /// reads bare values (better-auth's legacy secret).
+    pub versioned_secrets: Option<Vec<(u32, String)>>,
     /// Where the backup codes authferry generates are delivered (NDJSON, 0600).
     pub backup_codes_out: Option<PathBuf>,
     /// Phone-only users' email (`--temp-email`); [`TempEmail::DEFAULT`] when `None`.
@@ -160,6 +176,13 @@ impl std::fmt::Debug for BetterAuthOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BetterAuthOptions")
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "versioned_secrets",
+                &self
+                    .versioned_secrets
+                    .as_ref()
+                    .map(|v| v.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
+            )
             .field("backup_codes_out", &self.backup_codes_out)
             .field("temp_email", &self.temp_email)
             .finish()
@@ -234,11 +257,15 @@ impl BetterAuthSink {
             store,
             plan,
             prepared: false,
-            crypto: opts
-                .secret
-                .as_deref()
-                .filter(|s| !s.is_empty())
-                .map(|s| std::sync::Arc::new(TwoFactorCrypto::new(s))),
+            crypto: match &opts.versioned_secrets {
+                Some(versions) => TwoFactorCrypto::versioned(versions, opts.secret.as_deref()),
+                None => opts
+                    .secret
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .map(TwoFactorCrypto::new),
+            }
+            .map(std::sync::Arc::new),
             backup_codes_out: opts.backup_codes_out,
             codes_file: None,
             temp_email,
@@ -583,11 +610,19 @@ impl BetterAuthSink {
             ));
         }
         if w.two_factor > 0 {
-            notes.push(format!(
-                "{} users' two-factor secrets and backup codes are encrypted with BETTER_AUTH_SECRET: \
-                 the app must run with the same secret, or their codes are refused",
-                w.two_factor
-            ));
+            notes.push(match self.crypto.as_ref().and_then(|c| c.version()) {
+                Some(v) => format!(
+                    "{} users' two-factor secrets and backup codes are encrypted with version {v} of \
+                     BETTER_AUTH_SECRETS: the app must keep that version among its secrets, or \
+                     their codes are refused",
+                    w.two_factor
+                ),
+                None => format!(
+                    "{} users' two-factor secrets and backup codes are encrypted with BETTER_AUTH_SECRET: \
+                     the app must run with the same secret, or their codes are refused",
+                    w.two_factor
+                ),
+            });
         }
         if w.unusable_usernames > 0 {
             notes.push(format!(

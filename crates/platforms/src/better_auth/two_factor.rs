@@ -38,10 +38,72 @@ const BACKUP_CODE_ALPHABET: &[u8; 62] =
 
 const NONCE_LABEL: &[u8] = b"authferry better-auth two-factor nonce v1";
 
-/// The encryption keys for one BETTER_AUTH_SECRET.
-pub struct TwoFactorCrypto {
+/// The keys of one secret: better-auth's cipher key and authferry's nonce key.
+struct SecretKey {
     cipher: XChaCha20Poly1305,
     nonce_key: [u8; 32],
+}
+
+impl SecretKey {
+    fn new(secret: &str) -> Self {
+        let key: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        SecretKey {
+            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
+            nonce_key: hmac(secret.as_bytes(), &[NONCE_LABEL]),
+        }
+    }
+
+    fn nonce(&self, user_id: &str, field: &str, plaintext: &[u8]) -> [u8; 32] {
+        hmac(
+            &self.nonce_key,
+            &[&framed(user_id), &framed(field), plaintext],
+        )
+    }
+
+    fn seal(&self, user_id: &str, field: &str, plaintext: &str) -> String {
+        let mac = self.nonce(user_id, field, plaintext.as_bytes());
+        let nonce = XNonce::from_slice(&mac[..24]);
+        // Encryption with a valid key and nonce cannot fail for in-memory data of this size.
+        let sealed = self
+            .cipher
+            .encrypt(nonce, plaintext.as_bytes())
+            .expect("XChaCha20-Poly1305 encryption of a short message");
+        let mut out = Vec::with_capacity(24 + sealed.len());
+        out.extend_from_slice(nonce);
+        out.extend_from_slice(&sealed);
+        hex::encode(out)
+    }
+
+    fn open(&self, hex_text: &str) -> Option<([u8; 24], Secret)> {
+        let bytes = hex::decode(hex_text.trim()).ok()?;
+        if bytes.len() < 24 + 16 {
+            return None;
+        }
+        let (nonce, sealed) = bytes.split_at(24);
+        let plain = self
+            .cipher
+            .decrypt(XNonce::from_slice(nonce), sealed)
+            .ok()?;
+        let plain = String::from_utf8(plain).ok()?;
+        Some((nonce.try_into().ok()?, Secret::new(plain)))
+    }
+}
+
+/// better-auth's envelope for a value encrypted under a versioned secret.
+const ENVELOPE_PREFIX: &str = "$ba$";
+
+/// The app's secrets and how better-auth uses them: one `BETTER_AUTH_SECRET` (values stored as
+/// bare hex), or versioned `BETTER_AUTH_SECRETS` (`"2:new,1:old"`: values stored as
+/// `$ba$<version>$<hex>` under the first, the current one; bare hex read with the legacy
+/// `BETTER_AUTH_SECRET` when the app still sets it).
+pub struct TwoFactorCrypto {
+    current: SecretKey,
+    /// `None`: a single unversioned secret.
+    version: Option<u32>,
+    /// The other versions, for reading back.
+    older: Vec<(u32, SecretKey)>,
+    /// BETTER_AUTH_SECRET next to versioned secrets: reads bare hex.
+    legacy: Option<SecretKey>,
 }
 
 impl std::fmt::Debug for TwoFactorCrypto {
@@ -66,64 +128,112 @@ fn framed(value: &str) -> Vec<u8> {
     v
 }
 
+/// `BETTER_AUTH_SECRETS`, read as better-auth reads it (`parseSecretsEnv`, then the checks of
+/// `validateSecretsArray`): `<version>:<secret>` entries, comma-separated, the first current.
+/// Errors name the entry's position, never a secret.
+pub fn parse_versioned_secrets(text: &str) -> Result<Vec<(u32, String)>, String> {
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for (i, entry) in text.split(',').enumerate() {
+        let entry = entry.trim();
+        let (version, value) = entry.split_once(':').ok_or_else(|| {
+            format!(
+                "BETTER_AUTH_SECRETS entry {} is not `<version>:<secret>`",
+                i + 1
+            )
+        })?;
+        let version: u32 = version.trim().parse().map_err(|_| {
+            format!(
+                "BETTER_AUTH_SECRETS entry {}: the version is not a non-negative integer",
+                i + 1
+            )
+        })?;
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(format!(
+                "BETTER_AUTH_SECRETS: version {version} has an empty secret"
+            ));
+        }
+        if out.iter().any(|(v, _)| *v == version) {
+            return Err(format!(
+                "BETTER_AUTH_SECRETS: version {version} appears twice"
+            ));
+        }
+        out.push((version, value.to_string()));
+    }
+    Ok(out)
+}
+
 impl TwoFactorCrypto {
+    /// One unversioned BETTER_AUTH_SECRET.
     pub fn new(better_auth_secret: &str) -> Self {
-        let key: [u8; 32] = Sha256::digest(better_auth_secret.as_bytes()).into();
         TwoFactorCrypto {
-            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
-            nonce_key: hmac(better_auth_secret.as_bytes(), &[NONCE_LABEL]),
+            current: SecretKey::new(better_auth_secret),
+            version: None,
+            older: Vec::new(),
+            legacy: None,
         }
     }
 
-    fn nonce(&self, user_id: &str, field: &str, plaintext: &[u8]) -> [u8; 32] {
-        hmac(
-            &self.nonce_key,
-            &[&framed(user_id), &framed(field), plaintext],
-        )
+    /// Versioned secrets (the first is current) and the legacy BETTER_AUTH_SECRET, if set.
+    /// `None` for an empty list.
+    pub fn versioned(secrets: &[(u32, String)], legacy: Option<&str>) -> Option<Self> {
+        let ((version, current), older) = secrets.split_first()?;
+        Some(TwoFactorCrypto {
+            current: SecretKey::new(current),
+            version: Some(*version),
+            older: older.iter().map(|(v, s)| (*v, SecretKey::new(s))).collect(),
+            legacy: legacy.filter(|s| !s.is_empty()).map(SecretKey::new),
+        })
+    }
+
+    /// The version values are written under; `None` for an unversioned secret.
+    pub fn version(&self) -> Option<u32> {
+        self.version
     }
 
     /// better-auth's stored form of `plaintext` for `field` of `user_id`.
     pub fn encrypt(&self, user_id: &str, field: &str, plaintext: &str) -> Secret {
-        let mac = self.nonce(user_id, field, plaintext.as_bytes());
-        let nonce = XNonce::from_slice(&mac[..24]);
-        // Encryption with a valid key and nonce cannot fail for in-memory data of this size.
-        let sealed = self
-            .cipher
-            .encrypt(nonce, plaintext.as_bytes())
-            .expect("XChaCha20-Poly1305 encryption of a short message");
-        let mut out = Vec::with_capacity(24 + sealed.len());
-        out.extend_from_slice(nonce);
-        out.extend_from_slice(&sealed);
-        Secret::new(hex::encode(out))
+        let hex_text = self.current.seal(user_id, field, plaintext);
+        Secret::new(match self.version {
+            Some(v) => format!("{ENVELOPE_PREFIX}{v}${hex_text}"),
+            None => hex_text,
+        })
     }
 
     /// Reads a stored value back (the inverse of [`encrypt`](Self::encrypt), and of
-    /// better-auth's `symmetricEncrypt` with a plain string key). `None` when it does not
-    /// decrypt under this secret.
+    /// better-auth's `symmetricDecrypt`). `None` when it does not decrypt under these secrets.
     pub fn decrypt(&self, stored: &str) -> Option<Secret> {
-        self.open(stored).map(|(_, plain)| plain)
+        self.open(stored).map(|(_, _, plain)| plain)
     }
 
-    fn open(&self, stored: &str) -> Option<([u8; 24], Secret)> {
-        let bytes = hex::decode(stored.trim()).ok()?;
-        if bytes.len() < 24 + 16 {
-            return None;
-        }
-        let (nonce, sealed) = bytes.split_at(24);
-        let plain = self
-            .cipher
-            .decrypt(XNonce::from_slice(nonce), sealed)
-            .ok()?;
-        let plain = String::from_utf8(plain).ok()?;
-        Some((nonce.try_into().ok()?, Secret::new(plain)))
+    /// The key that reads `stored` (by its envelope's version, or the bare-hex key), the nonce
+    /// and the plaintext.
+    fn open(&self, stored: &str) -> Option<(&SecretKey, [u8; 24], Secret)> {
+        let stored = stored.trim();
+        let (key, hex_text) = match stored.strip_prefix(ENVELOPE_PREFIX) {
+            Some(rest) => {
+                let (version, hex_text) = rest.split_once('$')?;
+                let version: u32 = version.parse().ok()?;
+                let key = if self.version == Some(version) {
+                    &self.current
+                } else {
+                    &self.older.iter().find(|(v, _)| *v == version)?.1
+                };
+                (key, hex_text)
+            }
+            None if self.version.is_none() => (&self.current, stored),
+            None => (self.legacy.as_ref()?, stored),
+        };
+        let (nonce, plain) = key.open(hex_text)?;
+        Some((key, nonce, plain))
     }
 
     /// The plaintext of a stored `field` of `user_id` when authferry wrote it: it decrypts under
-    /// this secret and its nonce is the one [`encrypt`](Self::encrypt) derives for it. `None`
+    /// these secrets and its nonce is the one [`encrypt`](Self::encrypt) derives for it. `None`
     /// for a value better-auth wrote (random nonce), another secret's, or garbage.
     pub fn our_plaintext(&self, user_id: &str, field: &str, stored: &str) -> Option<Secret> {
-        let (nonce, plain) = self.open(stored)?;
-        let expected = self.nonce(user_id, field, plain.expose().as_bytes());
+        let (key, nonce, plain) = self.open(stored)?;
+        let expected = key.nonce(user_id, field, plain.expose().as_bytes());
         (expected[..24] == nonce[..]).then_some(plain)
     }
 }
@@ -289,6 +399,65 @@ mod tests {
                 .is_none()
         );
         assert!(c.our_plaintext("user_1", "backupCodes", "zz").is_none());
+    }
+
+    /// Made by better-auth 1.7.25 with versioned secrets (current version 2):
+    /// `symmetricEncrypt({ key: { keys: {2: KAT_SECRET_V2, 1: KAT_SECRET}, currentVersion: 2 }, data })`.
+    const KAT_TOTP_V2: &str = include_str!("testdata/kat-totp-v2.txt");
+    const KAT_SECRET_V2: &str = "authferry-known-answer-secret-v2-0123456789";
+
+    #[test]
+    fn versioned_secrets_read_and_write_better_auths_envelope() {
+        let secrets =
+            parse_versioned_secrets(&format!(" 2:{KAT_SECRET_V2} , 1:{KAT_SECRET}")).unwrap();
+        assert_eq!(secrets.iter().map(|(v, _)| *v).collect::<Vec<_>>(), [2, 1]);
+        let c = TwoFactorCrypto::versioned(&secrets, None).unwrap();
+        // What better-auth wrote, authferry reads.
+        assert_eq!(
+            c.decrypt(KAT_TOTP_V2.trim())
+                .map(|s| s.expose().to_string()),
+            Some("base32:JBSWY3DPEHPK3PXP".to_string())
+        );
+        // What authferry writes carries the current version and reads back.
+        let stored = c.encrypt("user_1", "secret", "base32:JBSWY3DPEHPK3PXP");
+        assert!(
+            stored.expose().starts_with("$ba$2$"),
+            "envelope of the current version"
+        );
+        assert!(
+            c.our_plaintext("user_1", "secret", stored.expose())
+                .is_some()
+        );
+        // The older version reads values written under it; bare hex needs the legacy secret.
+        let old = TwoFactorCrypto::versioned(&[(1, KAT_SECRET.to_string())], None).unwrap();
+        let v1 = old.encrypt("user_1", "secret", "base32:ABC");
+        assert!(v1.expose().starts_with("$ba$1$"));
+        assert_eq!(c.decrypt(v1.expose()).unwrap().expose(), "base32:ABC");
+        assert!(
+            c.decrypt(KAT_TOTP.trim()).is_none(),
+            "bare hex without a legacy secret"
+        );
+        let with_legacy = TwoFactorCrypto::versioned(&secrets, Some(KAT_SECRET)).unwrap();
+        assert!(with_legacy.decrypt(KAT_TOTP.trim()).is_some());
+        // A retired version is unreadable.
+        let only_v2 = TwoFactorCrypto::versioned(&secrets[..1], None).unwrap();
+        assert!(only_v2.decrypt(v1.expose()).is_none());
+    }
+
+    #[test]
+    fn versioned_secrets_are_checked_as_better_auth_checks_them() {
+        for (bad, why) in [
+            ("nocolon", "entry 1 is not"),
+            ("2:a,x:b", "entry 2: the version"),
+            ("-1:a", "entry 1: the version"),
+            ("2: ", "version 2 has an empty secret"),
+            ("2:a,2:b", "version 2 appears twice"),
+        ] {
+            let e = parse_versioned_secrets(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        let e = parse_versioned_secrets("3:hunter2-secret,x").unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
     }
 
     #[test]
