@@ -502,11 +502,28 @@ impl SourcePlan for FileSource {
 // ---------------------------------------------------------------------------------------------
 // Help, generated
 
+/// `left` then `right` in the help column, wrapped at [`WIDTH`] with continuation lines
+/// under the help column (clap would wrap them to the margin, where they read as entries).
 fn pad(out: &mut String, left: &str, right: &str) {
     if right.is_empty() {
         let _ = writeln!(out, "  {left}");
-    } else {
-        let _ = writeln!(out, "  {left:<w$}{right}", w = INDENT - 2);
+        return;
+    }
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in right.split_whitespace() {
+        let last = lines.last_mut().expect("one line at least");
+        if !last.is_empty() && INDENT + last.len() + 1 + word.len() > WIDTH {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    let _ = writeln!(out, "  {left:<w$}{}", lines[0], w = INDENT - 2);
+    for line in &lines[1..] {
+        let _ = writeln!(out, "{:INDENT$}{line}", "");
     }
 }
 
