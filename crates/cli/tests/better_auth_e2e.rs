@@ -837,8 +837,8 @@ fn prove(
     );
 }
 
-#[test]
-fn clerk_csv_users_sign_in_through_real_better_auth_sqlite() {
+/// [`prove`] against a fresh Better Auth SQLite database.
+fn prove_sqlite(label: &str, versioned: bool) {
     let Some(e2e) = e2e() else { return };
     let dbdir = tempfile::tempdir().unwrap();
     let db = dbdir.path().join("better-auth.sqlite");
@@ -846,31 +846,24 @@ fn clerk_csv_users_sign_in_through_real_better_auth_sqlite() {
     let database = serde_json::json!({"sqlite": db.display().to_string()});
     prove(
         &e2e,
-        "sqlite",
+        label,
         &target,
         database,
         || stored_sqlite(&db),
-        false,
+        versioned,
     );
+}
+
+#[test]
+fn clerk_csv_users_sign_in_through_real_better_auth_sqlite() {
+    prove_sqlite("sqlite", false);
 }
 
 /// The app runs with versioned secrets only (`BETTER_AUTH_SECRETS`, no legacy secret): the
 /// two-factor rows are in better-auth's `$ba$<version>$` envelope, or it could not read them.
 #[test]
 fn clerk_csv_users_sign_in_through_real_better_auth_with_versioned_secrets() {
-    let Some(e2e) = e2e() else { return };
-    let dbdir = tempfile::tempdir().unwrap();
-    let db = dbdir.path().join("better-auth.sqlite");
-    let target = format!("better-auth:sqlite:{}", db.display());
-    let database = serde_json::json!({"sqlite": db.display().to_string()});
-    prove(
-        &e2e,
-        "versioned",
-        &target,
-        database,
-        || stored_sqlite(&db),
-        true,
-    );
+    prove_sqlite("versioned", true);
 }
 
 #[test]

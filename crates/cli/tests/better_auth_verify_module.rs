@@ -935,10 +935,13 @@ process.stdout.write(results.map((r) => JSON.stringify(r)).join("\n") + "\n");
 "#;
 
 /// Writes the module with the built binary and runs every `(digest, password)` through it.
-fn run_module(dir: &Path, inputs: &[(String, String)]) -> Vec<Value> {
+/// A directory holding the module `authferry … emit better-auth-verify` writes (as
+/// `auth-verify.mjs`, with `emit_args` before `emit`) and the e2e packages beside it.
+fn emitted_module(dir: &Path, emit_args: &[&str]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
     let module = tmp.path().join("auth-verify.mjs");
     let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .args(emit_args)
         .args(["emit", "better-auth-verify", "--out"])
         .arg(&module)
         .output()
@@ -950,6 +953,11 @@ fn run_module(dir: &Path, inputs: &[(String, String)]) -> Vec<Value> {
     );
     std::os::unix::fs::symlink(dir.join("node_modules"), tmp.path().join("node_modules"))
         .expect("symlink node_modules");
+    tmp
+}
+
+fn run_module(dir: &Path, inputs: &[(String, String)]) -> Vec<Value> {
+    let tmp = emitted_module(dir, &[]);
     std::fs::write(tmp.path().join("driver.mjs"), DRIVER).expect("write driver");
     let mut child = Command::new("node")
         .arg("driver.mjs")
@@ -1223,21 +1231,7 @@ fn formats_outside_the_table_are_not_given_to_the_module() {
 /// Runs `script` (an ES module importing `./auth-verify.mjs`) next to a module emitted with
 /// `emit_args`, with a 120 s limit; returns its standard output.
 fn run_script(dir: &Path, emit_args: &[&str], script: &str) -> String {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let module = tmp.path().join("auth-verify.mjs");
-    let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
-        .args(emit_args)
-        .args(["emit", "better-auth-verify", "--out"])
-        .arg(&module)
-        .output()
-        .expect("run authferry emit");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::os::unix::fs::symlink(dir.join("node_modules"), tmp.path().join("node_modules"))
-        .expect("symlink node_modules");
+    let tmp = emitted_module(dir, emit_args);
     std::fs::write(tmp.path().join("script.mjs"), script).expect("write script");
     let out = Command::new("timeout")
         .args(["120", "node", "script.mjs"])

@@ -130,6 +130,25 @@ fn migrate_args(from: &str) -> Vec<&str> {
     ]
 }
 
+/// Migrates `from` (three records, the middle one hostile) under the limits: every physical
+/// row is a record, two move, one fails; returns the failure log.
+fn two_of_three_move(dir: &Path, from: &str) -> Vec<Value> {
+    let out = limited(dir, &migrate_args(from));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = report(dir);
+    assert_eq!(r["records"], 3, "every physical row is a record: {r}");
+    assert_eq!(r["counts"]["migrated"], 2, "{r}");
+    assert_eq!(r["counts"]["failed"], 1, "{r}");
+    let f = failures(dir);
+    assert_eq!(f.len(), 1);
+    f
+}
+
 /// A 200 MiB cell used to take 479 MB of memory; `/dev/zero` aborted on a 2 GiB allocation.
 #[test]
 fn a_huge_csv_cell_fails_its_row_and_dev_zero_is_refused() {
@@ -141,19 +160,7 @@ fn a_huge_csv_cell_fails_its_row_and_dev_zero_is_refused() {
         200 << 20,
         ",bea@example.com\nuser_3,Cy,cy@example.com\n",
     );
-    let out = limited(dir.path(), &migrate_args("clerk-csv:export.csv"));
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = report(dir.path());
-    assert_eq!(r["records"], 3, "every physical row is a record: {r}");
-    assert_eq!(r["counts"]["migrated"], 2, "{r}");
-    assert_eq!(r["counts"]["failed"], 1, "{r}");
-    let f = failures(dir.path());
-    assert_eq!(f.len(), 1);
+    let f = two_of_three_move(dir.path(), "clerk-csv:export.csv");
     assert!(
         f[0].to_string()
             .contains("row 2 (line 3) runs on for more than 16 MiB"),
@@ -194,18 +201,8 @@ fn a_huge_json_line_fails_alone() {
         200 << 20,
         &format!("\"}}\n{}\n", user("c")),
     );
-    let out = limited(dir.path(), &migrate_args("ndjson:in.ndjson"));
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = report(dir.path());
-    assert_eq!(r["records"], 3, "{r}");
-    assert_eq!(r["counts"]["migrated"], 2, "{r}");
     assert!(
-        failures(dir.path())[0]
+        two_of_three_move(dir.path(), "ndjson:in.ndjson")[0]
             .to_string()
             .contains("line 2 is longer than 16 MiB")
     );
