@@ -10,6 +10,7 @@
 mod mapping;
 mod postgres;
 mod schema;
+mod source;
 mod sqlite;
 mod store;
 pub mod two_factor;
@@ -37,17 +38,29 @@ use two_factor::TwoFactorCrypto;
 /// `better-auth:sqlite:PATH`, `better-auth:postgres://…`.
 pub const PLATFORM: Platform = Platform {
     name: "Better Auth",
-    endpoints: &[Endpoint {
-        flags: &[&BACKUP_CODES_OUT, &TEMP_EMAIL],
-        env: &[&BETTER_AUTH_SECRET, &BETTER_AUTH_SECRETS, &AUTH_SECRET],
-        ..Endpoint::target(
-            "better-auth",
-            &["better-auth:sqlite:PATH", "better-auth:postgres://…"],
-            "a Better Auth database (SQLite tables created when absent)",
-            parse_target,
-            PASSWORD,
-        )
-    }],
+    endpoints: &[
+        Endpoint {
+            env: &[&BETTER_AUTH_SECRET, &BETTER_AUTH_SECRETS, &AUTH_SECRET],
+            ..Endpoint::source(
+                "better-auth",
+                &["better-auth:sqlite:PATH", "better-auth:postgres://…"],
+                "a Better Auth database: users, credential and OAuth accounts, two-factor \
+                 secrets and backup codes (decrypted with the app's secret)",
+                parse_source,
+            )
+        },
+        Endpoint {
+            flags: &[&BACKUP_CODES_OUT, &TEMP_EMAIL],
+            env: &[&BETTER_AUTH_SECRET, &BETTER_AUTH_SECRETS, &AUTH_SECRET],
+            ..Endpoint::target(
+                "better-auth",
+                &["better-auth:sqlite:PATH", "better-auth:postgres://…"],
+                "a Better Auth database (SQLite tables created when absent)",
+                parse_target,
+                PASSWORD,
+            )
+        },
+    ],
 };
 
 /// Better Auth verifies its own scrypt, and the rest through the emitted verify module.
@@ -91,31 +104,142 @@ struct BetterAuthPlan {
     options: BetterAuthOptions,
 }
 
-fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
-    let target = if let Some(path) = spec.rest.strip_prefix("sqlite:") {
+/// The database a `better-auth:…` spec names.
+fn parse_database(spec: &Spec<'_>) -> Result<BetterAuthTarget, SpecError> {
+    if let Some(path) = spec.rest.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path);
         if path.is_empty() {
             return Err(spec.unknown());
         }
-        BetterAuthTarget::Sqlite(PathBuf::from(path))
+        Ok(BetterAuthTarget::Sqlite(PathBuf::from(path)))
     } else if spec.rest.starts_with("postgres://") || spec.rest.starts_with("postgresql://") {
-        BetterAuthTarget::Postgres(spec.rest.to_string())
+        Ok(BetterAuthTarget::Postgres(spec.rest.to_string()))
     } else {
-        return Err(SpecError::Usage(format!(
-            "better-auth target `{}` must be `better-auth:sqlite:PATH` or `better-auth:postgres://…`",
+        Err(SpecError::Usage(format!(
+            "`{}` must be `better-auth:sqlite:PATH` or `better-auth:postgres://…`",
             crate::redact_spec(spec.text)
-        )));
+        )))
+    }
+}
+
+/// The app's secrets from the environment, as better-auth reads them.
+#[derive(Clone, Default)]
+pub struct AppSecrets {
+    /// BETTER_AUTH_SECRET (or AUTH_SECRET).
+    pub secret: Option<String>,
+    /// BETTER_AUTH_SECRETS (version, secret), the first current.
+    pub versioned: Option<Vec<(u32, String)>>,
+}
+
+impl AppSecrets {
+    fn from_spec(spec: &Spec<'_>) -> Result<AppSecrets, SpecError> {
+        Ok(AppSecrets {
+            versioned: spec
+                .var(BETTER_AUTH_SECRETS.name)
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| two_factor::parse_versioned_secrets(&s))
+                .transpose()
+                .map_err(SpecError::Usage)?,
+            secret: spec
+                .var(BETTER_AUTH_SECRET.name)
+                .or_else(|| spec.var(AUTH_SECRET.name)),
+        })
+    }
+
+    /// The two-factor keys; `None` when no secret is set.
+    fn crypto(&self) -> Option<TwoFactorCrypto> {
+        match &self.versioned {
+            Some(versions) => TwoFactorCrypto::versioned(versions, self.secret.as_deref()),
+            None => self
+                .secret
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(TwoFactorCrypto::new),
+        }
+    }
+}
+
+impl std::fmt::Debug for AppSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSecrets")
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "versioned",
+                &self
+                    .versioned
+                    .as_ref()
+                    .map(|v| v.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
+            )
+            .finish()
+    }
+}
+
+/// Opens the database's store (changing nothing) and reads its schema.
+fn open_store(
+    target: &BetterAuthTarget,
+) -> Result<(Box<dyn Store>, SchemaPlan, String), SinkError> {
+    let (mut store, dialect, description): (Box<dyn Store>, _, _) = match target {
+        BetterAuthTarget::Sqlite(path) => (
+            Box::new(sqlite::SqliteStore::open(path)?),
+            Dialect::Sqlite,
+            format!("better-auth:sqlite:{}", path.display()),
+        ),
+        BetterAuthTarget::Postgres(url) => (
+            Box::new(postgres::PostgresStore::connect(url)?),
+            Dialect::Postgres,
+            format!("better-auth:{}", crate::redact_spec(url)),
+        ),
     };
+    let plan = SchemaPlan::new(dialect, &store.inspect()?);
+    Ok((store, plan, description))
+}
+
+/// `--from better-auth:…`, parsed.
+#[derive(Debug)]
+struct BetterAuthSourcePlan {
+    database: BetterAuthTarget,
+    secrets: AppSecrets,
+}
+
+fn parse_source(spec: &Spec<'_>) -> Result<Box<dyn crate::registry::SourcePlan>, SpecError> {
+    Ok(Box::new(BetterAuthSourcePlan {
+        database: parse_database(spec)?,
+        secrets: AppSecrets::from_spec(spec)?,
+    }))
+}
+
+impl crate::registry::SourcePlan for BetterAuthSourcePlan {
+    fn open(&self) -> Result<Box<dyn authferry_core::Source>, SpecError> {
+        let label = self.database.label();
+        if let BetterAuthTarget::Sqlite(p) = &self.database
+            && !p.exists()
+        {
+            return Err(SpecError::open(&label, "no such file"));
+        }
+        let (store, plan, description) =
+            open_store(&self.database).map_err(|e| SpecError::open(&label, e))?;
+        source::BetterAuthSource::new(description, store, &plan, self.secrets.crypto())
+            .map(|s| Box::new(s) as Box<dyn authferry_core::Source>)
+            .map_err(|e| SpecError::open(&label, e))
+    }
+
+    fn refuse(&self, target: &dyn SinkPlan) -> Option<String> {
+        let target: &dyn std::any::Any = target;
+        let target = target.downcast_ref::<BetterAuthPlan>()?;
+        self.database.same_as(&target.target).then(|| {
+            "--from and --to name the same Better Auth database: a migration reads one and writes \
+             another"
+                .to_string()
+        })
+    }
+}
+
+fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
+    let target = parse_database(spec)?;
+    let secrets = AppSecrets::from_spec(spec)?;
     let options = BetterAuthOptions {
-        versioned_secrets: spec
-            .var(BETTER_AUTH_SECRETS.name)
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| two_factor::parse_versioned_secrets(&s))
-            .transpose()
-            .map_err(SpecError::Usage)?,
-        secret: spec
-            .var(BETTER_AUTH_SECRET.name)
-            .or_else(|| spec.var(AUTH_SECRET.name)),
+        versioned_secrets: secrets.versioned,
+        secret: secrets.secret,
         backup_codes_out: spec.flag(BACKUP_CODES_OUT.name).map(PathBuf::from),
         temp_email: spec
             .flag(TEMP_EMAIL.name)
@@ -128,10 +252,7 @@ fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
 
 impl SinkPlan for BetterAuthPlan {
     fn open(&self) -> Result<Box<dyn Sink>, SpecError> {
-        let label = match &self.target {
-            BetterAuthTarget::Sqlite(p) => format!("better-auth:sqlite:{}", p.display()),
-            BetterAuthTarget::Postgres(url) => format!("better-auth:{url}"),
-        };
+        let label = self.target.label();
         BetterAuthSink::open(self.target.clone(), self.options.clone())
             .map(|s| Box::new(s) as Box<dyn Sink>)
             .map_err(|e| SpecError::open(&label, e))
@@ -143,6 +264,31 @@ pub enum BetterAuthTarget {
     Sqlite(PathBuf),
     /// A `postgres://` URL (it may carry a password: never printed as is).
     Postgres(String),
+}
+
+impl BetterAuthTarget {
+    /// As a spec (shown through [`SpecError::open`], which masks a URL's password).
+    fn label(&self) -> String {
+        match self {
+            BetterAuthTarget::Sqlite(p) => format!("better-auth:sqlite:{}", p.display()),
+            BetterAuthTarget::Postgres(url) => format!("better-auth:{url}"),
+        }
+    }
+
+    /// Whether two specs name one database (one file, or one URL).
+    fn same_as(&self, other: &BetterAuthTarget) -> bool {
+        match (self, other) {
+            (BetterAuthTarget::Sqlite(a), BetterAuthTarget::Sqlite(b)) => {
+                a == b
+                    || matches!(
+                        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+                        (Ok(x), Ok(y)) if x == y
+                    )
+            }
+            (BetterAuthTarget::Postgres(a), BetterAuthTarget::Postgres(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 impl std::fmt::Debug for BetterAuthTarget {
@@ -236,19 +382,7 @@ impl BetterAuthSink {
     /// Connects and reads the schema; changes nothing (a SQLite file is not created until
     /// `prepare`), so `plan` can use it.
     pub fn open(target: BetterAuthTarget, opts: BetterAuthOptions) -> Result<Self, SinkError> {
-        let (mut store, dialect, description): (Box<dyn Store>, _, _) = match target {
-            BetterAuthTarget::Sqlite(path) => (
-                Box::new(sqlite::SqliteStore::open(&path)?),
-                Dialect::Sqlite,
-                format!("better-auth:sqlite:{}", path.display()),
-            ),
-            BetterAuthTarget::Postgres(url) => (
-                Box::new(postgres::PostgresStore::connect(&url)?),
-                Dialect::Postgres,
-                format!("better-auth:{}", crate::redact_spec(&url)),
-            ),
-        };
-        let plan = SchemaPlan::new(dialect, &store.inspect()?);
+        let (store, plan, description) = open_store(&target)?;
         let temp_email = plan
             .writes_user("phoneNumber")
             .then(|| opts.temp_email.unwrap_or_default());
@@ -257,14 +391,11 @@ impl BetterAuthSink {
             store,
             plan,
             prepared: false,
-            crypto: match &opts.versioned_secrets {
-                Some(versions) => TwoFactorCrypto::versioned(versions, opts.secret.as_deref()),
-                None => opts
-                    .secret
-                    .as_deref()
-                    .filter(|s| !s.is_empty())
-                    .map(TwoFactorCrypto::new),
+            crypto: AppSecrets {
+                secret: opts.secret.clone(),
+                versioned: opts.versioned_secrets.clone(),
             }
+            .crypto()
             .map(std::sync::Arc::new),
             backup_codes_out: opts.backup_codes_out,
             codes_file: None,

@@ -6,9 +6,11 @@
 
 use super::mapping::{UserRows, Val};
 use super::schema::{
-    ACCOUNT_WRITES, FoundColumn, Inspected, TABLES, TWO_FACTOR_WRITES, USER_WRITES,
+    ACCOUNT_WRITES, FoundColumn, Inspected, Kind, TABLES, TWO_FACTOR_WRITES, USER_WRITES,
 };
-use super::store::{Decision, LookupKeys, Store, Taken, WriteColumns, outcomes, rejection};
+use super::store::{
+    Decision, LookupKeys, RowFilter, Store, Taken, TextQuery, WriteColumns, outcomes, rejection,
+};
 use crate::pg::describe as describe_error;
 use authferry_core::{Reason, SinkError, WriteOutcome};
 use postgres::{Client, GenericClient};
@@ -421,6 +423,41 @@ impl Store for PostgresStore {
         )
         .map_err(backend)?;
         Ok(out)
+    }
+
+    fn read_text(&mut self, query: &TextQuery<'_>) -> Result<Vec<Vec<Option<String>>>, SinkError> {
+        let select: Vec<String> = query
+            .columns
+            .iter()
+            .map(|(name, kind)| match kind {
+                Kind::Date => format!(
+                    "to_char(\"{name}\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+                ),
+                _ => format!("\"{name}\"::text"),
+            })
+            .collect();
+        let base = format!("SELECT {} FROM \"{}\"", select.join(", "), query.table);
+        let rows = match &query.rows {
+            RowFilter::Page {
+                after: Some(after),
+                limit,
+            } => self.client.query(
+                &format!("{base} WHERE \"id\" > $1 ORDER BY \"id\" LIMIT {limit}"),
+                &[after],
+            ),
+            RowFilter::Page { after: None, limit } => self
+                .client
+                .query(&format!("{base} ORDER BY \"id\" LIMIT {limit}"), &[]),
+            RowFilter::OfUsers(ids) => self.client.query(
+                &format!("{base} WHERE \"userId\" = ANY($1::text[]) ORDER BY \"id\""),
+                &[ids],
+            ),
+        }
+        .map_err(backend)?;
+        Ok(rows
+            .iter()
+            .map(|row| (0..query.columns.len()).map(|i| row.get(i)).collect())
+            .collect())
     }
 
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {

@@ -3,9 +3,11 @@
 
 use super::mapping::{UserRows, Val};
 use super::schema::{
-    ACCOUNT_WRITES, FoundColumn, Inspected, TABLES, TWO_FACTOR_WRITES, USER_WRITES,
+    ACCOUNT_WRITES, FoundColumn, Inspected, Kind, TABLES, TWO_FACTOR_WRITES, USER_WRITES,
 };
-use super::store::{Decision, LookupKeys, Store, Taken, WriteColumns, outcomes, rejection};
+use super::store::{
+    Decision, LookupKeys, RowFilter, Store, Taken, TextQuery, WriteColumns, outcomes, rejection,
+};
 use authferry_core::{SinkError, WriteOutcome};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior, params_from_iter};
@@ -381,6 +383,58 @@ impl Store for SqliteStore {
             .map_err(backend)?;
         }
         Ok(out)
+    }
+
+    fn read_text(&mut self, query: &TextQuery<'_>) -> Result<Vec<Vec<Option<String>>>, SinkError> {
+        let conn = self.conn()?;
+        let select: Vec<String> = query
+            .columns
+            .iter()
+            .map(|(name, kind)| match kind {
+                Kind::Bool => format!(
+                    "CASE WHEN \"{name}\" IS NULL THEN NULL WHEN \"{name}\" THEN 'true' ELSE 'false' END"
+                ),
+                _ => format!("CAST(\"{name}\" AS TEXT)"),
+            })
+            .collect();
+        let base = format!("SELECT {} FROM \"{}\"", select.join(", "), query.table);
+        let width = query.columns.len();
+        let collect = |stmt: &mut rusqlite::Statement<'_>, params: Vec<&str>| {
+            let mut out = Vec::new();
+            let mut rows = stmt.query(params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                out.push(
+                    (0..width)
+                        .map(|i| row.get::<_, Option<String>>(i))
+                        .collect::<rusqlite::Result<Vec<_>>>()?,
+                );
+            }
+            Ok::<_, rusqlite::Error>(out)
+        };
+        let rows = match &query.rows {
+            RowFilter::Page { after, limit } => {
+                let sql = match after {
+                    Some(_) => format!("{base} WHERE \"id\" > ?1 ORDER BY \"id\" LIMIT {limit}"),
+                    None => format!("{base} ORDER BY \"id\" LIMIT {limit}"),
+                };
+                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+                collect(&mut stmt, after.iter().copied().collect()).map_err(backend)?
+            }
+            RowFilter::OfUsers(ids) => {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(LOOKUP_CHUNK) {
+                    let marks = vec!["?"; chunk.len()].join(",");
+                    let sql = format!("{base} WHERE \"userId\" IN ({marks}) ORDER BY \"id\"");
+                    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+                    out.extend(
+                        collect(&mut stmt, chunk.iter().map(String::as_str).collect())
+                            .map_err(backend)?,
+                    );
+                }
+                out
+            }
+        };
+        Ok(rows)
     }
 
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {

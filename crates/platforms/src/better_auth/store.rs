@@ -82,6 +82,25 @@ impl Taken {
     }
 }
 
+/// A read for the Better Auth source: `columns` of `table` as text — booleans `true`/`false`,
+/// dates RFC 3339 in UTC (or the milliseconds a SQLite database may hold), so that one mapping
+/// serves both databases.
+pub(crate) struct TextQuery<'a> {
+    pub table: &'static str,
+    pub columns: Vec<(&'static str, super::schema::Kind)>,
+    pub rows: RowFilter<'a>,
+}
+
+pub(crate) enum RowFilter<'a> {
+    /// The first `limit` rows by `id` after `after` (keyset paging).
+    Page {
+        after: Option<&'a str>,
+        limit: usize,
+    },
+    /// Every row whose `userId` is one of these.
+    OfUsers(&'a [String]),
+}
+
 /// What to do with one record of a batch.
 pub(crate) enum Decision<'a> {
     Insert(&'a UserRows),
@@ -201,6 +220,8 @@ pub(crate) trait Store: Send {
         &mut self,
         user_ids: &[&str],
     ) -> Result<HashMap<String, String>, SinkError>;
+    /// Rows of a table for the Better Auth source, every value as text (see [`TextQuery`]).
+    fn read_text(&mut self, query: &TextQuery<'_>) -> Result<Vec<Vec<Option<String>>>, SinkError>;
     /// Which database this is, for the journal (never a credential); `None` when it does not
     /// exist yet.
     fn instance(&mut self) -> Option<String>;
