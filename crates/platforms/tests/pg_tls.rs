@@ -1,11 +1,11 @@
-//! PostgreSQL connections as libpq makes them (`authferry_platforms::pg`), against the local
-//! server, which runs with TLS on and Debian's self-signed "snakeoil" certificate (CN and SAN
-//! `localhost`): `prefer` and `require` encrypt without checking it, `verify-full` refuses it
-//! unless `sslrootcert` names it and the host is `localhost`, `verify-ca` ignores the name.
+//! PostgreSQL connections as libpq makes them (`authferry_platforms::pg`), against the test
+//! server, which runs with TLS on and a self-signed certificate for `localhost` (the one
+//! `scripts/test` generates for its throw-away server, or Debian's "snakeoil" one):
+//! `prefer` and `require` encrypt without checking it, `verify-full` refuses it unless
+//! `sslrootcert` names it and the host is `localhost`, `verify-ca` ignores the name.
 
 use authferry_platforms::pg;
-
-const SNAKEOIL: &str = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+use authferry_testkit::{pg_certificate, pg_url};
 
 /// Skips, or fails when `scripts/test` says the local server has TLS (AUTHFERRY_PG_TLS_REQUIRED).
 fn skip(why: &str) {
@@ -28,7 +28,7 @@ fn encrypted(url: &str) -> Result<bool, String> {
 
 /// The server's TLS setting; the test needs it on (Debian's default, and this machine's).
 fn server_tls_on() -> bool {
-    let mut c = pg::connect("postgres://postgres@127.0.0.1:5432/test?sslmode=disable").unwrap();
+    let mut c = pg::connect(&format!("{}?sslmode=disable", pg_url("127.0.0.1", "test"))).unwrap();
     let on: String = c.query_one("SHOW ssl", &[]).unwrap().get(0);
     on == "on"
 }
@@ -39,10 +39,11 @@ fn sslmodes_behave_as_libpq() {
         skip("the local PostgreSQL runs without TLS");
         return;
     }
-    let base = "postgres://postgres@127.0.0.1:5432/test";
+    let base = pg_url("127.0.0.1", "test");
+    let cert = pg_certificate();
     assert_eq!(encrypted(&format!("{base}?sslmode=disable")), Ok(false));
     assert_eq!(
-        encrypted(base),
+        encrypted(&base),
         Ok(true),
         "prefer (the default) uses TLS when offered"
     );
@@ -52,25 +53,25 @@ fn sslmodes_behave_as_libpq() {
     let err = encrypted(&format!("{base}?sslmode=verify-full")).unwrap_err();
     assert!(err.to_lowercase().contains("certificate"), "{err}");
 
-    if std::fs::metadata(SNAKEOIL).is_err() {
-        skip(&format!("there is no {SNAKEOIL} for the sslrootcert part"));
+    if std::fs::metadata(&cert).is_err() {
+        skip(&format!("there is no {cert} for the sslrootcert part"));
         return;
     }
-    let local = "postgres://postgres@localhost:5432/test";
+    let local = pg_url("localhost", "test");
     assert_eq!(
         encrypted(&format!(
-            "{local}?sslmode=verify-full&sslrootcert={SNAKEOIL}"
+            "{local}?sslmode=verify-full&sslrootcert={cert}"
         )),
         Ok(true)
     );
     // Right certificate, wrong name: verify-full refuses, verify-ca accepts.
     let err = encrypted(&format!(
-        "{base}?sslmode=verify-full&sslrootcert={SNAKEOIL}"
+        "{base}?sslmode=verify-full&sslrootcert={cert}"
     ))
     .unwrap_err();
     assert!(err.to_lowercase().contains("certificate"), "{err}");
     assert_eq!(
-        encrypted(&format!("{base}?sslmode=verify-ca&sslrootcert={SNAKEOIL}")),
+        encrypted(&format!("{base}?sslmode=verify-ca&sslrootcert={cert}")),
         Ok(true)
     );
     let err = encrypted(&format!(

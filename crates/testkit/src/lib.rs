@@ -16,8 +16,33 @@ pub fn xorshift(seed: u64) -> impl Iterator<Item = u64> {
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// The local PostgreSQL server the tests use (trust auth, as on the project machines and CI).
-pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// The port of the PostgreSQL server the tests use: `AUTHFERRY_TEST_PG_PORT`, which
+/// `scripts/test` sets to the throw-away server it starts, else 5432 (a local server with trust
+/// auth for `postgres` on loopback).
+pub fn pg_port() -> u16 {
+    std::env::var("AUTHFERRY_TEST_PG_PORT")
+        .ok()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(5432)
+}
+
+/// `postgres://postgres@HOST:PORT/DATABASE` on the test server (`host` is `127.0.0.1` or
+/// `localhost`, which the TLS tests tell apart).
+pub fn pg_url(host: &str, database: &str) -> String {
+    format!("postgres://postgres@{host}:{}/{database}", pg_port())
+}
+
+/// The test server's administrative database (`test`, which `scripts/test` creates).
+pub fn pg_admin_url() -> String {
+    pg_url("127.0.0.1", "test")
+}
+
+/// The certificate the test server presents (`AUTHFERRY_TEST_PG_CERT`, set by `scripts/test`
+/// to the one it generated), else Debian's snakeoil certificate (CN and SAN `localhost`).
+pub fn pg_certificate() -> String {
+    std::env::var("AUTHFERRY_TEST_PG_CERT")
+        .unwrap_or_else(|_| "/etc/ssl/certs/ssl-cert-snakeoil.pem".to_string())
+}
 
 /// A PostgreSQL database of its own for one test, created on the local server and dropped
 /// (with `FORCE`, so leftover connections do not keep it) when the value goes out of scope.
@@ -38,8 +63,9 @@ impl TempPgDatabase {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         );
-        let mut admin = postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls)
-            .unwrap_or_else(|e| panic!("PostgreSQL at {PG_ADMIN_URL} is needed: {e}"));
+        let admin_url = pg_admin_url();
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed: {e}"));
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create the test database");
@@ -60,7 +86,7 @@ impl TempPgDatabase {
     }
 
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+        pg_url("127.0.0.1", &self.name)
     }
 
     pub fn client(&self) -> postgres::Client {
@@ -71,7 +97,7 @@ impl TempPgDatabase {
 
 impl Drop for TempPgDatabase {
     fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(PG_ADMIN_URL, postgres::NoTls) {
+        if let Ok(mut admin) = postgres::Client::connect(&pg_admin_url(), postgres::NoTls) {
             let _ = admin.batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 self.name
