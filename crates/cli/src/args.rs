@@ -19,7 +19,7 @@ fn platforms_help() -> String {
 #[derive(Parser, Debug)]
 #[command(
     name = "authferry",
-    version,
+    version = env!("AUTHFERRY_LONG_VERSION"),
     about = "Move users, password hashes, MFA secrets and OAuth links between auth platforms — resumable, planned, reported.",
     after_help = platforms_help()
 )]

@@ -167,3 +167,28 @@ fn readme_lists_every_registered_source_target_and_variable() {
         );
     }
 }
+
+/// `--version` names the commit when built from a git checkout (issue 13 item 2).
+#[test]
+fn version_names_the_commit() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let text = text.trim();
+    let rest = text
+        .strip_prefix(&format!("authferry {}", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{text}"));
+    let in_git = std::process::Command::new("git")
+        .args(["rev-parse", "--short=10", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match in_git {
+        Some(commit) => assert!(rest.starts_with(&format!(" ({commit} ")), "{text}"),
+        None => assert_eq!(rest, "", "{text}"),
+    }
+}
