@@ -870,3 +870,44 @@ fn a_plan_counts_phone_only_users() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("needs {phone} or {digits}"));
 }
+
+/// Issue 13 item 5: generated backup codes are never delivered nowhere. Without
+/// `--backup-codes-out` they go to an owner-only file beside the journal, and the run says so.
+#[test]
+fn backup_codes_land_beside_the_journal_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    std::fs::write(
+        dir.path().join("in.ndjson"),
+        format!(
+            "{{\"source_id\":\"t1\",\"emails\":[{{\"address\":\"t1@example.com\"}}],\"password\":{{\"digest\":\"{BCRYPT}\"}},\"totp_secret\":\"JBSWY3DPEHPK3PXP\"}}\n"
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .current_dir(dir.path())
+        .args([
+            "migrate",
+            "--from",
+            "ndjson:in.ndjson",
+            "--to",
+            "better-auth:sqlite:ba.db",
+            "--journal",
+            "state/run.sqlite",
+        ])
+        .env("BETTER_AUTH_SECRET", "beside-the-journal-secret-0123456789")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let codes = dir.path().join("state/run.backup-codes.ndjson");
+    let line: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&codes).unwrap().trim()).unwrap();
+    assert_eq!(line["source_id"], "t1");
+    assert_eq!(line["backup_codes"].as_array().unwrap().len(), 10);
+    assert_eq!(mode(&codes), 0o600);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("are in state/run.backup-codes.ndjson"),
+        "{}",
+        text(&out)
+    );
+}

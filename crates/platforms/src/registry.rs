@@ -143,6 +143,9 @@ pub struct Flag {
     /// Given to a run whose source and target do not read it: a usage error (true), or
     /// ignored (a setting such as `--rate` that scripts pass to every run).
     pub refused_elsewhere: bool,
+    /// An output file that is never left out: when the flag is not given, a file of this name
+    /// beside the journal (`<journal stem>.<name>`).
+    pub default_beside_journal: Option<&'static str>,
 }
 
 /// Checks a flag's value; the error says what is wrong with it.
@@ -159,6 +162,7 @@ impl Flag {
             requires: None,
             check: None,
             refused_elsewhere: true,
+            default_beside_journal: None,
         }
     }
 
@@ -177,6 +181,24 @@ impl Flag {
         self.refused_elsewhere = false;
         self
     }
+
+    /// Defaults to a file named `<journal stem>.<name>` beside the journal (see
+    /// [`defaulted_flags`]).
+    pub const fn default_beside_journal(mut self, name: &'static str) -> Flag {
+        self.default_beside_journal = Some(name);
+        self
+    }
+}
+
+/// The flags of a run's endpoints that default to a file beside the journal, with that file's
+/// name; the command fills in those not given.
+pub fn defaulted_flags(from: &str, to: &str) -> Vec<(&'static str, &'static str)> {
+    [find(from, true), find(to, false)]
+        .into_iter()
+        .flatten()
+        .flat_map(|(e, _)| e.flags.iter())
+        .filter_map(|f| f.default_beside_journal.map(|name| (f.name, name)))
+        .collect()
 }
 
 /// An environment variable an endpoint reads. Several endpoints may read the same one.

@@ -118,16 +118,38 @@ fn check_distinct_files(plan: &RunPlan) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// `<journal stem>.<name>` beside a journal file; `authferry.<name>` in the working directory
+/// for a journal in PostgreSQL.
+fn beside_journal(journal: &std::path::Path, name: &str) -> PathBuf {
+    let text = journal.to_string_lossy();
+    if text.contains("://") {
+        return PathBuf::from(format!("authferry.{name}"));
+    }
+    let path = std::path::Path::new(text.strip_prefix("sqlite:").unwrap_or(&text));
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "authferry".into());
+    path.with_file_name(format!("{stem}.{name}"))
+}
+
 fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     check_distinct_files(&plan)?;
     // Both specs are checked before either is opened: a typo in `--to` is a usage error even
     // when `--from` names a missing file.
-    let (source_spec, sink_spec) = authferry_platforms::registry::parse_run(
-        &plan.from,
-        &plan.to,
-        &plan.source_options.settings(),
-    )
-    .map_err(spec_error)?;
+    let mut settings = plan.source_options.settings();
+    if let (Mode::Migrate, Some(journal)) = (plan.mode, &plan.journal) {
+        // Outputs that are never left out (generated backup codes): beside the journal.
+        for (flag, name) in authferry_platforms::registry::defaulted_flags(&plan.from, &plan.to) {
+            if !plan.source_options.given.iter().any(|(f, _)| *f == flag) {
+                let path = beside_journal(journal, name);
+                settings = settings.with_flag(flag, path.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let (source_spec, sink_spec) =
+        authferry_platforms::registry::parse_run(&plan.from, &plan.to, &settings)
+            .map_err(spec_error)?;
     let source = source_spec.open().map_err(spec_error)?;
     let mut sink = sink_spec.open().map_err(spec_error)?;
     let failures: Option<Box<dyn Write + Send>> = match &plan.failures {

@@ -69,9 +69,11 @@ const PASSWORD: PasswordTarget = PasswordTarget::BetterAuth;
 pub static BACKUP_CODES_OUT: Flag = Flag::new(
     "backup-codes-out",
     "FILE",
-    "Where generated two-factor backup codes are delivered (NDJSON, created 0600)",
+    "Where generated two-factor backup codes are delivered (NDJSON, created 0600; default: \
+     beside the journal, JOURNAL.backup-codes.ndjson)",
 )
-.ignored_elsewhere();
+.ignored_elsewhere()
+.default_beside_journal("backup-codes.ndjson");
 
 pub static TEMP_EMAIL: Flag = Flag::new(
     "temp-email",
