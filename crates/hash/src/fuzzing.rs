@@ -19,11 +19,12 @@ pub fn parse_any(data: &[u8]) {
                 let _ = p.needs_upgrade();
             }
             Err(e) => {
+                // Syntax descriptions are in backticks (`awscognito#<pool>#…`): an input that is
+                // just a format's fixed prefix shows up there without being quoted from the input.
+                let text = e.to_string();
+                let unquoted: String = text.split('`').step_by(2).collect();
                 if s.len() >= 8 {
-                    assert!(
-                        !e.to_string().contains(s.as_ref()),
-                        "an error quotes the input"
-                    );
+                    assert!(!unquoted.contains(s.as_ref()), "an error quotes the input");
                 }
             }
         }
