@@ -3,6 +3,7 @@
 //! [`open_sink`] turn a `--from`/`--to` spec into one; adding a platform means a module and a
 //! line in that list, never a change to the engine or the CLI.
 
+pub mod auth0;
 pub mod authjs;
 pub mod better_auth;
 pub mod clerk;

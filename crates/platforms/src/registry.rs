@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 /// Every platform, in the order `--help` lists them.
 pub const PLATFORMS: &[&Platform] = &[
+    &crate::auth0::PLATFORM,
     &crate::authjs::PLATFORM,
     &crate::better_auth::PLATFORM,
     &crate::clerk::PLATFORM,

@@ -1,0 +1,584 @@
+//! End-to-end proof against the real better-auth package for users leaving Auth0: the built
+//! `authferry` binary reads the fixtures of `crates/platforms/tests/fixtures/auth0/` (a
+//! users-exports job's NDJSON with 224 users and the password-hash export support provides,
+//! real bcrypt digests of the passwords in `passwords.json`) with
+//! `migrate --from auth0:… --with-password-hashes … --to better-auth:sqlite:…`, and better-auth
+//! 1.7.25's own `auth.api.signInEmail` (and `signInUsername`, `signInPhoneNumber`), through
+//! `tests/e2e/better-auth/signin-check.mjs`, then signs in every password user with the right
+//! password and refuses a wrong one; users without a password (social, sms, passwordless,
+//! enterprise) and the users whose records must fail are refused.
+//!
+//! Needs `npm ci` in `tests/e2e/better-auth/`. Without `node_modules` the test skips LOUDLY,
+//! unless `AUTHFERRY_E2E_REQUIRED` is set, in which case it fails.
+//!
+//! No password or digest is ever printed: every output, the report, the failure log and the
+//! journal are scanned for them before any of it is shown.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{BuildHasher, RandomState};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BETTER_AUTH_VERSION: &str = "1.7.25";
+
+// ---------------------------------------------------------------------------------------------
+// environment (as crates/cli/tests/better_auth_e2e.rs)
+
+struct E2e {
+    dir: PathBuf,
+}
+
+fn required() -> bool {
+    std::env::var("AUTHFERRY_E2E_REQUIRED").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn skip_or_fail(what: &str) -> Option<E2e> {
+    if required() {
+        panic!(
+            "AUTHFERRY_E2E_REQUIRED is set, but {what}.\n\
+             Run `npm ci` in tests/e2e/better-auth (see tests/e2e/better-auth/README.md)."
+        );
+    }
+    let bar = "!".repeat(78);
+    // Straight to the process's stderr: libtest captures eprintln! of passing tests, and a skip
+    // must be seen.
+    use std::io::Write;
+    let _ = write!(
+        std::io::stderr(),
+        "\n{bar}\n!! SKIPPED auth0_e2e: {what}.\n!! Nothing was proven against the real better-auth.\n\
+         !! Run `npm ci` in tests/e2e/better-auth; set AUTHFERRY_E2E_REQUIRED=1 to make this a failure.\n{bar}\n"
+    );
+    None
+}
+
+fn e2e() -> Option<E2e> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/better-auth");
+    let dir = match dir.canonicalize() {
+        Ok(d) => d,
+        Err(_) => return skip_or_fail("tests/e2e/better-auth does not exist"),
+    };
+    let pkg = dir.join("node_modules/better-auth/package.json");
+    let Ok(text) = std::fs::read_to_string(&pkg) else {
+        return skip_or_fail("tests/e2e/better-auth/node_modules is missing (npm ci was not run)");
+    };
+    let version = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["version"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    // A stale install is never skipped: it would prove the wrong thing.
+    assert_eq!(
+        version, BETTER_AUTH_VERSION,
+        "tests/e2e/better-auth/node_modules has better-auth {version}, the lockfile pins {BETTER_AUTH_VERSION}: run npm ci"
+    );
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => return skip_or_fail("`node` is not on PATH"),
+    }
+    Some(E2e { dir })
+}
+
+struct Run {
+    status: std::process::ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(mut cmd: Command, timeout: Duration) -> Run {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{:?} did not finish within {timeout:?}", cmd.get_program());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Run {
+        status,
+        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the fixtures
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../platforms/tests/fixtures/auth0")
+        .join(name)
+}
+
+/// One user of the export, as the test needs it.
+struct Exported {
+    id: String,
+    email: Option<String>,
+    phone: Option<String>,
+    username: Option<String>,
+    blocked: bool,
+    /// The users' own number in the generator (`userNNN@example.com`), for the special cases.
+    number: Option<u32>,
+}
+
+fn exported() -> Vec<Exported> {
+    std::fs::read_to_string(fixture("users.ndjson"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|v| {
+            let text = |k: &str| v[k].as_str().map(str::to_owned);
+            let email = text("email");
+            Exported {
+                id: text("user_id").unwrap(),
+                number: email
+                    .as_deref()
+                    .and_then(|e| e.strip_prefix("user"))
+                    .and_then(|e| e.strip_suffix("@example.com"))
+                    .and_then(|n| n.parse().ok()),
+                email,
+                phone: text("phone_number"),
+                username: text("username"),
+                blocked: v["blocked"] == true,
+            }
+        })
+        .collect()
+}
+
+/// Everything that must never appear in output, labelled (never the value).
+struct Secrets(Vec<(String, String)>);
+
+impl Secrets {
+    fn of_fixtures(passwords: &BTreeMap<String, String>) -> Secrets {
+        let mut v: Vec<(String, String)> = passwords
+            .iter()
+            .map(|(id, p)| (format!("{id}'s password"), p.clone()))
+            .collect();
+        for (n, line) in std::fs::read_to_string(fixture("password-hashes.ndjson"))
+            .unwrap()
+            .lines()
+            .enumerate()
+        {
+            let Some(h) = serde_json::from_str::<Value>(line)
+                .ok()
+                .and_then(|e| e["passwordHash"].as_str().map(str::to_owned))
+            else {
+                continue;
+            };
+            // The 53 characters after "$2b$10$" alone are just as secret.
+            v.push((
+                format!("hash entry {}'s digest (salt+hash)", n + 1),
+                h[h.len().saturating_sub(53)..].to_string(),
+            ));
+            v.push((format!("hash entry {}'s digest", n + 1), h));
+        }
+        Secrets(v)
+    }
+
+    /// Panics (without showing the text) when `text` contains any secret.
+    fn assert_absent(&self, what: &str, text: &str) {
+        let found: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, s)| text.contains(s.as_str()))
+            .map(|(l, _)| l.as_str())
+            .collect();
+        assert!(
+            found.is_empty(),
+            "{what} contains {} secret value(s): {}",
+            found.len(),
+            found.join(", ")
+        );
+    }
+}
+
+fn random_secret() -> String {
+    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let state = RandomState::new();
+    (0..48u64)
+        .map(|i| alphabet[(state.hash_one(i) % alphabet.len() as u64) as usize] as char)
+        .collect()
+}
+
+fn authferry(args: &[&str], secret: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
+    c.args(args)
+        .env_remove("AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRETS")
+        .env("BETTER_AUTH_SECRET", secret)
+        .env("NO_COLOR", "1");
+    c
+}
+
+/// The failure log's lines.
+fn read_ndjson(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("a failure-log line is JSON"))
+        .collect()
+}
+
+#[test]
+fn auth0_users_sign_in_through_real_better_auth() {
+    let Some(e2e) = e2e() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = random_secret();
+    let passwords: BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("passwords.json")).unwrap()).unwrap();
+    let users = exported();
+    assert!(users.len() >= 200, "the fixture has at least 200 users");
+    let id_of = |n: u32| {
+        users
+            .iter()
+            .find(|u| u.number == Some(n))
+            .map(|u| u.id.clone())
+            .unwrap()
+    };
+    // The records that must fail (the generator's special cases), with what their reason says.
+    let must_fail: BTreeMap<String, &str> = BTreeMap::from([
+        (id_of(15), "is not a bcrypt digest"),
+        (id_of(16), "no entry in the password-hash export"),
+        (id_of(17), "last_password_reset"),
+        (id_of(18), "two entries"),
+    ]);
+
+    // (a) migrate
+    let db = tmp.path().join("ba.db");
+    let journal = tmp.path().join("journal.sqlite");
+    let report = tmp.path().join("report.json");
+    let failures = tmp.path().join("failures.ndjson");
+    let from = format!("auth0:{}", fixture("users.ndjson").display());
+    let hashes = fixture("password-hashes.ndjson").display().to_string();
+    let to = format!("better-auth:sqlite:{}", db.display());
+    let path = |p: &Path| p.display().to_string();
+    let migrate = run(
+        authferry(
+            &[
+                "migrate",
+                "--from",
+                &from,
+                "--with-password-hashes",
+                &hashes,
+                "--to",
+                &to,
+                "--journal",
+                &path(&journal),
+                "--report",
+                &path(&report),
+                "--failures",
+                &path(&failures),
+            ],
+            &secret,
+        ),
+        Duration::from_secs(300),
+    );
+    let secrets = Secrets::of_fixtures(&passwords);
+    secrets.assert_absent("authferry migrate's stdout", &migrate.stdout);
+    secrets.assert_absent("authferry migrate's stderr", &migrate.stderr);
+    for file in [&report, &failures] {
+        secrets.assert_absent(
+            &file.display().to_string(),
+            &std::fs::read_to_string(file).unwrap_or_default(),
+        );
+    }
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("journal.sqlite")
+        {
+            secrets.assert_absent(
+                &p.display().to_string(),
+                &String::from_utf8_lossy(&std::fs::read(&p).unwrap()),
+            );
+        }
+    }
+    assert_eq!(
+        migrate.status.code(),
+        Some(3),
+        "some records fail by design (exit 3)\n--- stdout\n{}\n--- stderr\n{}",
+        migrate.stdout,
+        migrate.stderr
+    );
+    eprintln!("authferry migrate:\n{}", migrate.stdout.trim_end());
+
+    // (b) exactly the records that must fail failed, each with its reason
+    let failed = read_ndjson(&failures);
+    let by_id: BTreeMap<String, String> = failed
+        .iter()
+        .filter_map(|f| {
+            Some((
+                f["source_id"].as_str()?.to_string(),
+                f["reason"].as_str().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    for (id, why) in &must_fail {
+        let reason = by_id
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} did not fail: {failed:#?}"));
+        assert!(reason.contains(why), "{id}: {reason}");
+    }
+    assert_eq!(by_id.len(), must_fail.len(), "only those fail: {failed:#?}");
+    let anonymous: Vec<&str> = failed
+        .iter()
+        .filter(|f| f["source_id"].is_null())
+        .map(|f| f["reason"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(anonymous.len(), 3, "{anonymous:#?}");
+    let broken_line = std::fs::read_to_string(fixture("users.ndjson"))
+        .unwrap()
+        .lines()
+        .position(|l| serde_json::from_str::<Value>(l).is_err())
+        .expect("the fixture has a broken line")
+        + 1;
+    assert!(
+        anonymous
+            .iter()
+            .any(|r| r.contains(&format!("line {broken_line}: not JSON"))
+                && !r.contains("password-hash")),
+        "the broken user line: {anonymous:#?}"
+    );
+    assert!(
+        anonymous.iter().any(|r| r.contains("belongs to no user")),
+        "the orphan hash entry: {anonymous:#?}"
+    );
+    assert!(
+        anonymous
+            .iter()
+            .any(|r| r.contains("password-hash export") && r.contains("not JSON")),
+        "the broken hash line: {anonymous:#?}"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let migrated_users = users.len() - must_fail.len();
+    assert_eq!(
+        report["counts"]["migrated"], migrated_users as u64,
+        "{report:#}"
+    );
+
+    // (c) what the target holds
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(
+        count("SELECT count(*) FROM \"user\""),
+        migrated_users as i64
+    );
+    let with_password: BTreeSet<&String> = passwords
+        .keys()
+        .filter(|id| !must_fail.contains_key(*id))
+        .collect();
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM account WHERE \"providerId\" = 'credential' AND \"accountId\" = \"userId\""
+        ),
+        with_password.len() as i64,
+        "one credential account per password user"
+    );
+    let banned: BTreeSet<String> = conn
+        .prepare("SELECT id FROM \"user\" WHERE banned = 1")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let blocked: BTreeSet<String> = users
+        .iter()
+        .filter(|u| u.blocked && !must_fail.contains_key(&u.id))
+        .map(|u| u.id.clone())
+        .collect();
+    assert_eq!(banned, blocked, "blocked users are banned");
+    assert!(!blocked.is_empty());
+    let providers: BTreeSet<String> = conn
+        .prepare("SELECT DISTINCT \"providerId\" FROM account")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for p in [
+        "credential",
+        "google",
+        "github",
+        "microsoft",
+        "apple",
+        "facebook",
+        "twitter",
+        "linkedin",
+        "acme-sso",
+        "bitbucket",
+    ] {
+        assert!(providers.contains(p), "no {p} account in {providers:?}");
+    }
+    assert!(
+        !providers
+            .iter()
+            .any(|p| p.contains("oauth2") || p == "auth0" || p == "sms"),
+        "{providers:?}"
+    );
+    drop(conn);
+
+    // (d) the verify module, where its imports resolve
+    let verify = tmp.path().join("auth-verify.mjs");
+    let emit = run(
+        authferry(
+            &["emit", "better-auth-verify", "--out", &path(&verify)],
+            &secret,
+        ),
+        Duration::from_secs(60),
+    );
+    assert!(
+        emit.status.success(),
+        "authferry emit better-auth-verify exited with {}\n{}",
+        emit.status,
+        emit.stderr
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        e2e.dir.join("node_modules"),
+        tmp.path().join("node_modules"),
+    )
+    .unwrap();
+    #[cfg(not(unix))]
+    panic!("the e2e test needs a node_modules symlink (unix only)");
+
+    // (e) the checks: every password user signs in with the right password (a blocked one is
+    // refused as better-auth's admin plugin refuses banned users, so only its wrong password is
+    // checked) and is refused with a wrong one; users without a password are refused; the
+    // users whose records failed are not there to sign in at all.
+    let mut checks = Vec::new();
+    let mut ok = 0;
+    for u in &users {
+        let login = |password: &str, expect: &str| match (&u.email, &u.phone) {
+            (Some(email), _) => json!({"email": email, "password": password, "expect": expect}),
+            (None, Some(phone)) => {
+                json!({"phoneNumber": phone, "password": password, "expect": expect})
+            }
+            (None, None) => panic!("{} has neither email nor phone", u.id),
+        };
+        let Some(password) = passwords.get(&u.id) else {
+            checks.push(login("Any-Password-1", "refused"));
+            continue;
+        };
+        if must_fail.contains_key(&u.id) {
+            checks.push(login(password, "refused"));
+            continue;
+        }
+        if !u.blocked {
+            let mut right = login(password, "ok");
+            if let Some(name) = &u.username {
+                right["username"] = name.clone().into();
+            }
+            checks.push(right);
+            ok += 1;
+        }
+        checks.push(login(&format!("{password}!"), "refused"));
+    }
+    checks.push(json!({"email": "deleted-before-the-user-export@example.com", "password": "Orphan-Password-1", "expect": "refused"}));
+    checks.push(
+        json!({"email": "nobody@example.com", "password": "Correct-Horse-0", "expect": "refused"}),
+    );
+    assert!(ok > 100, "most password users sign in");
+    let config = json!({
+        "database": {"sqlite": path(&db)},
+        "secret": secret,
+        "verifyModule": path(&verify),
+        "checks": checks,
+    });
+    let config_path = tmp.path().join("signin-config.json");
+    {
+        let mut f = std::fs::OpenOptions::new();
+        f.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
+        use std::io::Write;
+        f.open(&config_path)
+            .unwrap()
+            .write_all(serde_json::to_string(&config).unwrap().as_bytes())
+            .unwrap();
+    }
+    let mut node = Command::new("node");
+    node.arg(e2e.dir.join("signin-check.mjs"))
+        .arg(&config_path)
+        .current_dir(tmp.path())
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRETS")
+        .env_remove("AUTH_SECRET");
+    let check = run(node, Duration::from_secs(900));
+    secrets.assert_absent("signin-check.mjs's stdout", &check.stdout);
+    secrets.assert_absent("signin-check.mjs's stderr", &check.stderr);
+    assert!(
+        !check.stdout.contains(&secret) && !check.stderr.contains(&secret),
+        "signin-check.mjs printed the app secret"
+    );
+    let lines: Vec<Value> = check
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|_| panic!("signin-check printed a non-JSON line: {l}"))
+        })
+        .collect();
+    let failed: Vec<&Value> = lines.iter().filter(|l| l["ok"] != true).collect();
+    assert!(
+        failed.is_empty() && check.status.success(),
+        "{} of {} sign-in checks failed (exit {}):\n{}\n{}",
+        failed.len(),
+        lines.len(),
+        check.status,
+        failed
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        check.stderr
+    );
+    assert_eq!(
+        lines.len(),
+        checks.len(),
+        "signin-check reported on every check"
+    );
+    let signed_in = lines.iter().filter(|l| l["expect"] == "ok").count();
+    let by_username = lines
+        .iter()
+        .filter(|l| {
+            l["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("username sign-in accepted")
+        })
+        .count();
+    assert_eq!(signed_in, ok);
+    assert!(by_username > 0, "usernames sign in too");
+    eprintln!(
+        "better-auth {BETTER_AUTH_VERSION}: {} checks passed ({signed_in} users signed in with their Auth0 password, {by_username} also by username; {} refusals)",
+        lines.len(),
+        lines.len() - signed_in
+    );
+}
