@@ -982,6 +982,8 @@ fn the_registry_opens_the_clerk_sources() {
         format!("clerk-users-json:{}", fixture("users.json").display()),
     ] {
         let mut source = authferry_platforms::open_source(&spec).unwrap();
+        // Every Clerk reader names Clerk's id space (the journal keys ids by it).
+        assert_eq!(source.id_space(), Some("clerk"), "{spec}");
         assert!(source.next_user().is_some(), "{spec}");
     }
 }

@@ -44,8 +44,7 @@ pub const PLATFORM: Platform = Platform {
             ..Endpoint::source(
                 "better-auth",
                 &["better-auth:sqlite:PATH", "better-auth:postgres://…"],
-                "a Better Auth database: users, credential and OAuth accounts, two-factor \
-                 secrets and backup codes (decrypted with the app's secret)",
+                "a Better Auth database: users, accounts, two-factor secrets and codes",
                 parse_source,
             )
         },
@@ -90,8 +89,7 @@ pub static BETTER_AUTH_SECRET: EnvVar = EnvVar::new(
 
 pub static BETTER_AUTH_SECRETS: EnvVar = EnvVar::new(
     "BETTER_AUTH_SECRETS",
-    "versioned secrets (\"2:new,1:old\"), as better-auth reads them: two-factor rows are \
-     written under the first, in better-auth's $ba$<version>$ envelope",
+    "versioned secrets \"2:new,1:old\"; two-factor rows get $ba$<version>$",
 );
 
 pub static AUTH_SECRET: EnvVar = EnvVar::new(

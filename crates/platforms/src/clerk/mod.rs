@@ -225,6 +225,9 @@ macro_rules! json_object_source {
             fn describe(&self) -> String {
                 self.0.describe()
             }
+            fn id_space(&self) -> Option<&'static str> {
+                self.0.id_space()
+            }
             fn next_user(&mut self) -> Option<Result<authferry_core::User, authferry_core::RecordError>> {
                 self.0.next_user()
             }
