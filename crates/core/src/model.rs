@@ -199,6 +199,10 @@ pub struct User {
     pub totp_secret: Option<Secret>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backup_codes: Vec<Secret>,
+    /// Phone numbers enrolled as an SMS second factor (Firebase `mfaInfo`), E.164. Not sign-in
+    /// identifiers: a number may be here and not in `phones`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mfa_phones: Vec<PhoneNumber>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub external_accounts: Vec<ExternalAccount>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -236,6 +240,7 @@ pub enum Field {
     Password,
     TotpSecret,
     BackupCodes,
+    MfaPhones,
     ExternalAccounts,
     PublicMetadata,
     PrivateMetadata,
@@ -249,7 +254,7 @@ pub enum Field {
 
 impl Field {
     /// Every canonical field, in declaration order.
-    pub const ALL: [Field; 22] = [
+    pub const ALL: [Field; 23] = [
         Field::ExternalId,
         Field::PrimaryEmail,
         Field::SecondaryEmails,
@@ -263,6 +268,7 @@ impl Field {
         Field::Password,
         Field::TotpSecret,
         Field::BackupCodes,
+        Field::MfaPhones,
         Field::ExternalAccounts,
         Field::PublicMetadata,
         Field::PrivateMetadata,
@@ -289,6 +295,7 @@ impl Field {
             Field::Password => "password",
             Field::TotpSecret => "totp_secret",
             Field::BackupCodes => "backup_codes",
+            Field::MfaPhones => "mfa_phones",
             Field::ExternalAccounts => "external_accounts",
             Field::PublicMetadata => "public_metadata",
             Field::PrivateMetadata => "private_metadata",
@@ -346,6 +353,7 @@ impl User {
             Field::Password => self.password.is_some(),
             Field::TotpSecret => self.totp_secret.is_some(),
             Field::BackupCodes => !self.backup_codes.is_empty(),
+            Field::MfaPhones => !self.mfa_phones.is_empty(),
             Field::ExternalAccounts => !self.external_accounts.is_empty(),
             Field::PublicMetadata => has_metadata(&self.public_metadata),
             Field::PrivateMetadata => has_metadata(&self.private_metadata),

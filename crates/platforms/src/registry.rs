@@ -21,6 +21,7 @@ pub const PLATFORMS: &[&Platform] = &[
     &crate::authjs::PLATFORM,
     &crate::better_auth::PLATFORM,
     &crate::clerk::PLATFORM,
+    &crate::firebase::PLATFORM,
     &crate::ndjson::PLATFORM,
 ];
 
