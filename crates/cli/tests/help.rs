@@ -192,3 +192,28 @@ fn version_names_the_commit() {
         None => assert_eq!(rest, "", "{text}"),
     }
 }
+
+/// `docs/fidelity.md` is what the platforms' descriptors say (issue 10 item 5); the
+/// descriptors themselves are checked against the sources' fixtures and the sinks in
+/// `crates/platforms/tests/fidelity.rs`.
+#[test]
+fn the_fidelity_table_is_the_descriptors() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/fidelity.md");
+    let expected = authferry_platforms::fidelity::markdown();
+    let found = std::fs::read_to_string(&path).unwrap_or_default();
+    if found != expected {
+        assert!(
+            std::env::var_os("AUTHFERRY_BLESS").is_some(),
+            "docs/fidelity.md is not what the descriptors say; run this test with \
+             AUTHFERRY_BLESS=1 to rewrite it"
+        );
+        std::fs::write(&path, &expected).unwrap();
+    }
+    // Every source and target has its place.
+    for source in registry::sources() {
+        assert!(expected.contains(&format!("## `{}`", source.forms[0])), "{}", source.scheme);
+    }
+    for target in registry::targets() {
+        assert!(expected.contains(&format!("→ `{}`", target.scheme)), "{}", target.scheme);
+    }
+}

@@ -94,6 +94,27 @@ pub const PLATFORM: Platform = Platform {
     name: "Auth0",
     endpoints: &[Endpoint {
         flags: &[&WITH_PASSWORD_HASHES],
+        fields: {
+            use authferry_core::Field::*;
+            &[
+                PrimaryEmail,
+                PrimaryPhone,
+                Username,
+                FirstName,
+                LastName,
+                DisplayName,
+                ImageUrl,
+                Password,
+                ExternalAccounts,
+                PrivateMetadata,
+                UnsafeMetadata,
+                CreatedAt,
+                UpdatedAt,
+                LastSignInAt,
+                Banned,
+            ]
+        },
+        formats: &[authferry_hash::Format::Bcrypt],
         ..Endpoint::source(
             "auth0",
             &["auth0:PATH"],

@@ -73,6 +73,15 @@ pub const PLATFORM: Platform = Platform {
     name: "Auth.js",
     endpoints: &[Endpoint {
         flags: &[&PASSWORD_COLUMN, &HASHER],
+        fields: &[
+            authferry_core::Field::PrimaryEmail,
+            authferry_core::Field::DisplayName,
+            authferry_core::Field::ImageUrl,
+            authferry_core::Field::Password,
+            authferry_core::Field::ExternalAccounts,
+            authferry_core::Field::CreatedAt,
+            authferry_core::Field::UpdatedAt,
+        ],
         ..Endpoint::source(
             "authjs",
             &[

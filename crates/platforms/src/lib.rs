@@ -7,6 +7,7 @@ pub mod auth0;
 pub mod authjs;
 pub mod better_auth;
 pub mod clerk;
+pub mod fidelity;
 pub mod firebase;
 #[doc(hidden)]
 pub mod fuzzing;

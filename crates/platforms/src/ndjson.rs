@@ -17,19 +17,25 @@ use std::path::{Path, PathBuf};
 pub const PLATFORM: Platform = Platform {
     name: "authferry NDJSON",
     endpoints: &[
-        Endpoint::source(
-            "ndjson",
-            &["ndjson:PATH"],
-            "authferry's canonical NDJSON (docs/canonical-user.md)",
-            |spec| FileSource::plan(spec, |p| Ok(Box::new(NdjsonSource::open(p)?))),
-        ),
-        Endpoint::target(
-            "ndjson",
-            &["ndjson:PATH"],
-            "authferry's canonical NDJSON (created 0600)",
-            parse_target,
-            PASSWORD,
-        ),
+        Endpoint {
+            fields: &authferry_core::Field::ALL,
+            ..Endpoint::source(
+                "ndjson",
+                &["ndjson:PATH"],
+                "authferry's canonical NDJSON (docs/canonical-user.md)",
+                |spec| FileSource::plan(spec, |p| Ok(Box::new(NdjsonSource::open(p)?))),
+            )
+        },
+        Endpoint {
+            fields: &authferry_core::Field::ALL,
+            ..Endpoint::target(
+                "ndjson",
+                &["ndjson:PATH"],
+                "authferry's canonical NDJSON (created 0600)",
+                parse_target,
+                PASSWORD,
+            )
+        },
     ],
 };
 

@@ -48,6 +48,13 @@ pub struct Endpoint {
     pub flags: &'static [&'static Flag],
     /// The environment variables it reads.
     pub env: &'static [&'static EnvVar],
+    /// A source: the canonical fields its records can carry. A target: the fields it keeps
+    /// (a database target with the tables and plugins authferry creates). For the fidelity
+    /// table (`docs/fidelity.md`), which tests keep true.
+    pub fields: &'static [authferry_core::Field],
+    /// A source: the password formats its digests come in; empty when any format authferry
+    /// identifies may come (a database or an interchange file of unknown origin).
+    pub formats: &'static [authferry_hash::Format],
     pub role: Role,
 }
 
@@ -71,6 +78,8 @@ impl Endpoint {
             help,
             flags: &[],
             env: &[],
+            fields: &[],
+            formats: &[],
             role,
         }
     }

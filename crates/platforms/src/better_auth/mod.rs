@@ -35,12 +35,29 @@ use std::path::PathBuf;
 use store::{LookupKeys, Store, WriteColumns};
 use two_factor::TwoFactorCrypto;
 
+use authferry_core::Field::*;
+
 /// `better-auth:sqlite:PATH`, `better-auth:postgres://…`.
 pub const PLATFORM: Platform = Platform {
     name: "Better Auth",
     endpoints: &[
         Endpoint {
             env: &[&BETTER_AUTH_SECRET, &BETTER_AUTH_SECRETS, &AUTH_SECRET],
+            fields: &[
+                PrimaryEmail,
+                PrimaryPhone,
+                Username,
+                DisplayName,
+                ImageUrl,
+                Password,
+                TotpSecret,
+                BackupCodes,
+                ExternalAccounts,
+                PrivateMetadata,
+                CreatedAt,
+                UpdatedAt,
+                Banned,
+            ],
             ..Endpoint::source(
                 "better-auth",
                 &["better-auth:sqlite:PATH", "better-auth:postgres://…"],
@@ -51,6 +68,24 @@ pub const PLATFORM: Platform = Platform {
         Endpoint {
             flags: &[&BACKUP_CODES_OUT, &TEMP_EMAIL],
             env: &[&BETTER_AUTH_SECRET, &BETTER_AUTH_SECRETS, &AUTH_SECRET],
+            // With the plugins authferry creates tables for (two-factor, username, phone
+            // number, admin); `name` keeps first, last and display name.
+            fields: &[
+                PrimaryEmail,
+                PrimaryPhone,
+                Username,
+                FirstName,
+                LastName,
+                DisplayName,
+                ImageUrl,
+                Password,
+                TotpSecret,
+                BackupCodes,
+                ExternalAccounts,
+                CreatedAt,
+                UpdatedAt,
+                Banned,
+            ],
             ..Endpoint::target(
                 "better-auth",
                 &["better-auth:sqlite:PATH", "better-auth:postgres://…"],

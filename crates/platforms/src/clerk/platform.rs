@@ -19,6 +19,8 @@ pub const PLATFORM: Platform = Platform {
         Endpoint {
             flags: &[&WITH_DIGESTS, &RATE],
             env: &[&SOURCE_SECRET_KEY, &SOURCE_API_URL, &SECRET_KEY, &API_URL],
+            fields: API_FIELDS_WITH_DIGESTS,
+            formats: CLERK_FORMATS,
             ..Endpoint::source(
                 "clerk-api",
                 &["clerk-api"],
@@ -26,27 +28,68 @@ pub const PLATFORM: Platform = Platform {
                 parse_api_source,
             )
         },
-        Endpoint::source(
-            "clerk-csv",
-            &["clerk-csv:PATH"],
-            "Clerk dashboard \"export users\" CSV (both header layouts)",
-            |spec| FileSource::plan(spec, |p| Ok(Box::new(ClerkCsvSource::open(p)?))),
-        ),
-        Endpoint::source(
-            "clerk-json",
-            &["clerk-json:PATH"],
-            "Clerk Backend API user objects (GET /v1/users), JSON array or NDJSON",
-            |spec| FileSource::plan(spec, |p| Ok(Box::new(ClerkApiJsonSource::open(p)?))),
-        ),
-        Endpoint::source(
-            "clerk-users-json",
-            &["clerk-users-json:PATH"],
-            "the Clerk migration script's users.json",
-            |spec| FileSource::plan(spec, |p| Ok(Box::new(ClerkUsersJsonSource::open(p)?))),
-        ),
+        Endpoint {
+            fields: &[
+                PrimaryEmail,
+                SecondaryEmails,
+                PrimaryPhone,
+                SecondaryPhones,
+                Username,
+                FirstName,
+                LastName,
+                Password,
+                TotpSecret,
+                PublicMetadata,
+                PrivateMetadata,
+                UnsafeMetadata,
+                CreatedAt,
+            ],
+            formats: CLERK_FORMATS,
+            ..Endpoint::source(
+                "clerk-csv",
+                &["clerk-csv:PATH"],
+                "Clerk dashboard \"export users\" CSV (both header layouts)",
+                |spec| FileSource::plan(spec, |p| Ok(Box::new(ClerkCsvSource::open(p)?))),
+            )
+        },
+        Endpoint {
+            fields: API_FIELDS,
+            ..Endpoint::source(
+                "clerk-json",
+                &["clerk-json:PATH"],
+                "Clerk Backend API user objects (GET /v1/users), JSON array or NDJSON",
+                |spec| FileSource::plan(spec, |p| Ok(Box::new(ClerkApiJsonSource::open(p)?))),
+            )
+        },
+        Endpoint {
+            fields: &[
+                PrimaryEmail,
+                SecondaryEmails,
+                PrimaryPhone,
+                SecondaryPhones,
+                Username,
+                FirstName,
+                LastName,
+                Password,
+                TotpSecret,
+                BackupCodes,
+                PublicMetadata,
+                PrivateMetadata,
+                CreatedAt,
+                Banned,
+            ],
+            formats: CLERK_FORMATS,
+            ..Endpoint::source(
+                "clerk-users-json",
+                &["clerk-users-json:PATH"],
+                "the Clerk migration script's users.json",
+                |spec| FileSource::plan(spec, |p| Ok(Box::new(ClerkUsersJsonSource::open(p)?))),
+            )
+        },
         Endpoint {
             flags: &[&RATE],
             env: &[&SECRET_KEY, &API_URL],
+            fields: super::sink::HOLDS,
             ..Endpoint::target(
                 "clerk",
                 &["clerk"],
@@ -56,6 +99,85 @@ pub const PLATFORM: Platform = Platform {
             )
         },
     ],
+};
+
+use authferry_core::Field::*;
+
+/// What the Backend API's user objects carry (no digest, no TOTP secret: the API never returns
+/// them).
+const API_FIELDS: &[authferry_core::Field] = &[
+    ExternalId,
+    PrimaryEmail,
+    SecondaryEmails,
+    PrimaryPhone,
+    SecondaryPhones,
+    Username,
+    FirstName,
+    LastName,
+    ImageUrl,
+    BackupCodes,
+    ExternalAccounts,
+    PublicMetadata,
+    PrivateMetadata,
+    UnsafeMetadata,
+    CreatedAt,
+    UpdatedAt,
+    LastSignInAt,
+    Banned,
+    Locked,
+];
+
+/// The API's fields, plus what `--with-digests` joins from the dashboard's CSV.
+const API_FIELDS_WITH_DIGESTS: &[authferry_core::Field] = &[
+    ExternalId,
+    PrimaryEmail,
+    SecondaryEmails,
+    PrimaryPhone,
+    SecondaryPhones,
+    Username,
+    FirstName,
+    LastName,
+    ImageUrl,
+    Password,
+    TotpSecret,
+    BackupCodes,
+    ExternalAccounts,
+    PublicMetadata,
+    PrivateMetadata,
+    UnsafeMetadata,
+    CreatedAt,
+    UpdatedAt,
+    LastSignInAt,
+    Banned,
+    Locked,
+];
+
+/// The formats Clerk's `password_hasher` names (its exports carry these).
+const CLERK_FORMATS: &[authferry_hash::Format] = {
+    use authferry_hash::Format as F;
+    &[
+        F::Argon2i,
+        F::Argon2id,
+        F::AwsCognito,
+        F::Bcrypt,
+        F::BcryptPeppered,
+        F::DjangoBcryptSha256,
+        F::ClerkHmacSha256Utf16,
+        F::Md5Hex,
+        F::Phpass,
+        F::ClerkMd5Salted,
+        F::LdapSsha,
+        F::ClerkPbkdf2Sha1,
+        F::ClerkPbkdf2Sha256,
+        F::DjangoPbkdf2Sha256,
+        F::ClerkPbkdf2Sha512,
+        F::ClerkPbkdf2Sha512Hex,
+        F::ClerkFirebaseScrypt,
+        F::WerkzeugScrypt,
+        F::Sha256Hex,
+        F::ClerkSha256Salted,
+        F::SymfonySha512,
+    ]
 };
 
 /// What Clerk's `password_hasher` values can verify, with authferry's re-encodes.

@@ -41,7 +41,7 @@ fn create_user_schema() -> &'static Value {
 /// them again on the user's first OAuth sign-in with the same verified email), image URLs,
 /// update and last-sign-in times, and the source's own external id (the
 /// record's source id takes its place, for exactly-once and foreign keys).
-const HOLDS: &[Field] = &[
+pub(super) const HOLDS: &[Field] = &[
     Field::PrimaryEmail,
     Field::SecondaryEmails,
     Field::PrimaryPhone,

@@ -51,6 +51,23 @@ pub const PLATFORM: Platform = Platform {
     name: "Firebase",
     endpoints: &[Endpoint {
         flags: &[&HASH_CONFIG],
+        fields: {
+            use authferry_core::Field::*;
+            &[
+                PrimaryEmail,
+                PrimaryPhone,
+                DisplayName,
+                ImageUrl,
+                Password,
+                MfaPhones,
+                ExternalAccounts,
+                PublicMetadata,
+                CreatedAt,
+                LastSignInAt,
+                Banned,
+            ]
+        },
+        formats: &[authferry_hash::Format::FirebaseScrypt],
         ..Endpoint::source(
             "firebase",
             &["firebase:PATH"],
