@@ -230,6 +230,7 @@ mod tests {
                 field: Some("emails".into()),
                 message: "broken".into(),
                 fatal: false,
+                skip: false,
             }),
             Ok(user("u3", "grace@example.com", None, Some("Grace"))),
             Ok(user("u4", "GRACE@example.com", None, None)),

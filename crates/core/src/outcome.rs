@@ -54,6 +54,8 @@ pub enum ReasonCode {
     TargetRequirement,
     /// The target refused the record when it was written.
     TargetRejected,
+    /// The source marks the account as not in use (deleted, anonymous): not moved.
+    InactiveInSource,
 }
 
 impl ReasonCode {
@@ -70,6 +72,7 @@ impl ReasonCode {
             ReasonCode::UnverifiableHash => "unverifiable_hash",
             ReasonCode::TargetRequirement => "target_requirement",
             ReasonCode::TargetRejected => "target_rejected",
+            ReasonCode::InactiveInSource => "inactive_in_source",
         }
     }
     pub fn parse(s: &str) -> Option<ReasonCode> {
@@ -86,6 +89,7 @@ impl ReasonCode {
             UnverifiableHash,
             TargetRequirement,
             TargetRejected,
+            InactiveInSource,
         ]
         .into_iter()
         .find(|c| c.as_str() == s)
@@ -114,13 +118,15 @@ impl fmt::Display for Reason {
 }
 
 /// A record the source could not read. `fatal` stops the run (the file became unreadable);
-/// otherwise the record fails and the run goes on.
+/// otherwise the record fails and the run goes on — or, with `skip`, is skipped: the source
+/// read it and says it is no user to move (a deleted or anonymous account), with the reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordError {
     pub source_id: Option<String>,
     pub field: Option<String>,
     pub message: String,
     pub fatal: bool,
+    pub skip: bool,
 }
 
 impl RecordError {
@@ -134,6 +140,17 @@ impl RecordError {
             field: field.map(str::to_owned),
             message: message.into(),
             fatal: false,
+            skip: false,
+        }
+    }
+    /// A record the source read and does not move (reason code `inactive_in_source`).
+    pub fn skipped(source_id: Option<String>, message: impl Into<String>) -> Self {
+        RecordError {
+            source_id,
+            field: None,
+            message: message.into(),
+            fatal: false,
+            skip: true,
         }
     }
     pub fn fatal(message: impl Into<String>) -> Self {
@@ -142,6 +159,7 @@ impl RecordError {
             field: None,
             message: message.into(),
             fatal: true,
+            skip: false,
         }
     }
     pub fn to_reason(&self) -> Reason {
@@ -149,7 +167,12 @@ impl RecordError {
             Some(f) => format!("field `{f}`: {}", self.message),
             None => self.message.clone(),
         };
-        Reason::new(ReasonCode::Unreadable, msg)
+        let code = if self.skip {
+            ReasonCode::InactiveInSource
+        } else {
+            ReasonCode::Unreadable
+        };
+        Reason::new(code, msg)
     }
 }
 

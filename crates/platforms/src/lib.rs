@@ -17,6 +17,7 @@ pub use authferry_pg as pg;
 pub mod registry;
 pub mod remote;
 pub mod shared;
+pub mod supabase;
 pub mod synthetic;
 
 pub use registry::Settings;

@@ -23,6 +23,7 @@ pub const PLATFORMS: &[&Platform] = &[
     &crate::clerk::PLATFORM,
     &crate::firebase::PLATFORM,
     &crate::ndjson::PLATFORM,
+    &crate::supabase::PLATFORM,
 ];
 
 /// One platform module's descriptor.

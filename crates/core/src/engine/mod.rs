@@ -536,8 +536,12 @@ pub fn run(
                             steps.push(Step::Outcome {
                                 seq,
                                 reason: e.to_reason(),
+                                state: if e.skip {
+                                    State::Skipped
+                                } else {
+                                    State::Failed
+                                },
                                 source_id: e.source_id,
-                                state: State::Failed,
                                 by_position: false,
                             });
                             continue;

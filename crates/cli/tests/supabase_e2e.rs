@@ -1,0 +1,586 @@
+//! End-to-end proof against the real better-auth package for users leaving Supabase: a
+//! PostgreSQL database with Supabase Auth's tables (`crates/platforms/tests/fixtures/supabase/`:
+//! `schema.sql` as a project has them, `users.sql` with 220 users and real bcrypt digests of the
+//! passwords in `passwords.json`) is read by the built `authferry` binary with
+//! `migrate --from supabase:postgres://… --to better-auth:sqlite:…`, and better-auth 1.7.25's
+//! own `auth.api.signInEmail` / `signInPhoneNumber`, through `tests/e2e/better-auth/signin-check.mjs`,
+//! then signs in every password user with the right password, refuses a wrong one, asks the
+//! TOTP users for their second factor and completes it with a code computed from the Supabase
+//! factor's secret. Users without a password (OAuth, SSO) are refused; the users whose records
+//! must fail, the soft-deleted and the anonymous users are not in the target.
+//!
+//! Needs `npm ci` in `tests/e2e/better-auth/`. Without `node_modules` the test skips LOUDLY,
+//! unless `AUTHFERRY_E2E_REQUIRED` is set, in which case it fails. PostgreSQL: a throw-away
+//! database on the local server (`authferry-testkit`).
+//!
+//! No password, digest or TOTP secret is ever printed: every output, the report, the failure
+//! log and the journal are scanned for them before any of it is shown.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::hash::{BuildHasher, RandomState};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BETTER_AUTH_VERSION: &str = "1.7.25";
+
+// ---------------------------------------------------------------------------------------------
+// environment (as crates/cli/tests/better_auth_e2e.rs)
+
+struct E2e {
+    dir: PathBuf,
+}
+
+fn required() -> bool {
+    std::env::var("AUTHFERRY_E2E_REQUIRED").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn skip_or_fail(what: &str) -> Option<E2e> {
+    if required() {
+        panic!(
+            "AUTHFERRY_E2E_REQUIRED is set, but {what}.\n\
+             Run `npm ci` in tests/e2e/better-auth (see tests/e2e/better-auth/README.md)."
+        );
+    }
+    let bar = "!".repeat(78);
+    // Straight to the process's stderr: libtest captures eprintln! of passing tests, and a skip
+    // must be seen.
+    use std::io::Write;
+    let _ = write!(
+        std::io::stderr(),
+        "\n{bar}\n!! SKIPPED supabase_e2e: {what}.\n!! Nothing was proven against the real better-auth.\n\
+         !! Run `npm ci` in tests/e2e/better-auth; set AUTHFERRY_E2E_REQUIRED=1 to make this a failure.\n{bar}\n"
+    );
+    None
+}
+
+fn e2e() -> Option<E2e> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/better-auth");
+    let dir = match dir.canonicalize() {
+        Ok(d) => d,
+        Err(_) => return skip_or_fail("tests/e2e/better-auth does not exist"),
+    };
+    let pkg = dir.join("node_modules/better-auth/package.json");
+    let Ok(text) = std::fs::read_to_string(&pkg) else {
+        return skip_or_fail("tests/e2e/better-auth/node_modules is missing (npm ci was not run)");
+    };
+    let version = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["version"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    // A stale install is never skipped: it would prove the wrong thing.
+    assert_eq!(
+        version, BETTER_AUTH_VERSION,
+        "tests/e2e/better-auth/node_modules has better-auth {version}, the lockfile pins {BETTER_AUTH_VERSION}: run npm ci"
+    );
+    match Command::new("node").arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        _ => return skip_or_fail("`node` is not on PATH"),
+    }
+    Some(E2e { dir })
+}
+
+// ---------------------------------------------------------------------------------------------
+// fixtures
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../platforms/tests/fixtures/supabase/{name}"))
+}
+
+fn read_fixture(name: &str) -> String {
+    let p = fixture(name);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn json_fixture(name: &str) -> BTreeMap<String, Value> {
+    serde_json::from_str(&read_fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Every bcrypt digest in users.sql (`$2a$10$` + 53 characters).
+fn digests(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find("'$2") {
+        let d = &rest[at + 1..];
+        if let Some(end) = d.find('\'') {
+            out.push(d[..end].to_string());
+        }
+        rest = &d[1..];
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// running things
+
+struct Run {
+    status: std::process::ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(mut cmd: Command, timeout: Duration) -> Run {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{:?} did not finish within {timeout:?}", cmd.get_program());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Run {
+        status,
+        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+    }
+}
+
+/// Everything that must never appear in output, with a label that says what it is (never the
+/// value).
+struct Secrets(Vec<(String, String)>);
+
+impl Secrets {
+    fn assert_absent(&self, what: &str, text: &str) {
+        let found: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(_, s)| text.contains(s.as_str()))
+            .map(|(l, _)| l.as_str())
+            .collect();
+        assert!(
+            found.is_empty(),
+            "{what} contains {} secret value(s): {}",
+            found.len(),
+            found.join(", ")
+        );
+    }
+}
+
+fn random_secret() -> String {
+    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let state = RandomState::new();
+    (0..48u64)
+        .map(|i| alphabet[(state.hash_one(i) % alphabet.len() as u64) as usize] as char)
+        .collect()
+}
+
+fn authferry(args: &[&str], secret: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
+    c.args(args)
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRETS")
+        .env("BETTER_AUTH_SECRET", secret)
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn read_ndjson(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("an NDJSON line"))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// the proof
+
+#[test]
+fn supabase_users_sign_in_through_real_better_auth() {
+    let Some(e2e) = e2e() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = random_secret();
+    let expected = json_fixture("expected.json");
+    let passwords = json_fixture("passwords.json");
+    let users_sql = read_fixture("users.sql");
+    assert!(expected.len() >= 200, "the fixture has at least 200 users");
+
+    // The Supabase project's database.
+    let pg =
+        authferry_testkit::TempPgDatabase::with_schema("supabase_e2e", &read_fixture("schema.sql"));
+    pg.client()
+        .batch_execute(&users_sql)
+        .expect("load users.sql");
+
+    let mut secrets = Secrets(vec![("the app secret".into(), secret.clone())]);
+    for (id, pw) in &passwords {
+        secrets
+            .0
+            .push((format!("{id}'s password"), pw.as_str().unwrap().to_string()));
+    }
+    for (n, d) in digests(&users_sql).into_iter().enumerate() {
+        assert_eq!(d.len(), 60, "a bcrypt digest in users.sql");
+        secrets
+            .0
+            .push((format!("digest {n} (salt+hash)"), d[7..].to_string()));
+    }
+    for (id, e) in &expected {
+        if let Some(t) = e["totp"].as_str() {
+            secrets
+                .0
+                .push((format!("{id}'s TOTP secret"), t.to_string()));
+        }
+    }
+
+    // Who must fail, and with what in the reason; who is not read at all.
+    let must_fail: BTreeMap<&String, &str> = expected
+        .iter()
+        .filter_map(|(id, e)| {
+            e.get("source_error")
+                .or_else(|| e.get("engine_error"))
+                .and_then(Value::as_str)
+                .map(|why| (id, why))
+        })
+        .collect();
+    assert_eq!(must_fail.len(), 3, "{must_fail:?}");
+    let left_out: BTreeSet<&String> = expected
+        .iter()
+        .filter(|(_, e)| e.get("skip").is_some())
+        .map(|(id, _)| id)
+        .collect();
+    let migrated: BTreeSet<&String> = expected
+        .keys()
+        .filter(|id| !must_fail.contains_key(id) && !left_out.contains(id))
+        .collect();
+
+    // (a) migrate
+    let db = tmp.path().join("ba.db");
+    let journal = tmp.path().join("journal.sqlite");
+    let report = tmp.path().join("report.json");
+    let failures = tmp.path().join("failures.ndjson");
+    let path = |p: &Path| p.display().to_string();
+    let from = format!("supabase:{}", pg.url());
+    let to = format!("better-auth:sqlite:{}", db.display());
+    let migrate = run(
+        authferry(
+            &[
+                "migrate",
+                "--from",
+                &from,
+                "--to",
+                &to,
+                "--journal",
+                &path(&journal),
+                "--report",
+                &path(&report),
+                "--failures",
+                &path(&failures),
+            ],
+            &secret,
+        ),
+        Duration::from_secs(300),
+    );
+    secrets.assert_absent("authferry migrate's stdout", &migrate.stdout);
+    secrets.assert_absent("authferry migrate's stderr", &migrate.stderr);
+    for file in [&report, &failures] {
+        secrets.assert_absent(
+            &file.display().to_string(),
+            &std::fs::read_to_string(file).unwrap_or_default(),
+        );
+    }
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("journal.sqlite")
+        {
+            secrets.assert_absent(
+                &p.display().to_string(),
+                &String::from_utf8_lossy(&std::fs::read(&p).unwrap()),
+            );
+        }
+    }
+    assert_eq!(
+        migrate.status.code(),
+        Some(3),
+        "some records fail by design (exit 3)\n--- stdout\n{}\n--- stderr\n{}",
+        migrate.stdout,
+        migrate.stderr
+    );
+    eprintln!(
+        "authferry migrate:\n{}\n{}",
+        migrate.stdout.trim_end(),
+        migrate.stderr.trim_end()
+    );
+    // (b) exactly the records that must fail failed, each with its reason; the soft-deleted
+    // and anonymous accounts are skipped records, each with its reason.
+    let logged = read_ndjson(&failures);
+    let inactive: Vec<&Value> = logged.iter().filter(|f| f["state"] == "skipped").collect();
+    assert_eq!(inactive.len(), 3, "one deleted, two anonymous: {logged:#?}");
+    for f in &inactive {
+        let reason = f.to_string();
+        assert!(
+            reason.contains("inactive_in_source") && reason.contains("not moved"),
+            "{reason}"
+        );
+    }
+    let failed: Vec<Value> = logged
+        .iter()
+        .filter(|f| f["state"] == "failed")
+        .cloned()
+        .collect();
+    let by_id: BTreeMap<String, String> = failed
+        .iter()
+        .filter_map(|f| {
+            Some((
+                f["source_id"].as_str()?.to_string(),
+                f["reason"].as_str().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    for (id, why) in &must_fail {
+        let reason = by_id
+            .get(*id)
+            .unwrap_or_else(|| panic!("{id} did not fail: {failed:#?}"));
+        assert!(reason.contains(why), "{id}: {reason}");
+    }
+    assert_eq!(
+        by_id.len(),
+        failed.len(),
+        "every failure names its user: {failed:#?}"
+    );
+    assert_eq!(by_id.len(), must_fail.len(), "only those fail: {failed:#?}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        report["counts"]["migrated"],
+        migrated.len() as u64,
+        "{report:#}"
+    );
+
+    // (c) what the target holds
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let ids = |sql: &str| -> BTreeSet<String> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(
+        ids("SELECT id FROM \"user\""),
+        migrated.iter().map(|s| s.to_string()).collect(),
+        "the target keeps Supabase's uuids, for exactly the users moved"
+    );
+    assert_eq!(
+        ids("SELECT \"userId\" FROM account WHERE \"providerId\" = 'credential'"),
+        passwords.keys().cloned().collect(),
+        "one credential account per bcrypt password user"
+    );
+    let totp_users: BTreeSet<String> = expected
+        .iter()
+        .filter(|(id, e)| e["totp"].is_string() && migrated.contains(id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(totp_users.len() >= 15, "the fixture has TOTP users");
+    assert_eq!(ids("SELECT \"userId\" FROM \"twoFactor\""), totp_users);
+    let banned: BTreeSet<String> = expected
+        .iter()
+        .filter(|(_, e)| e["banned"] == true)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(ids("SELECT id FROM \"user\" WHERE banned = 1"), banned);
+    assert_eq!(banned.len(), 1);
+    let providers = ids("SELECT DISTINCT \"providerId\" FROM account");
+    assert_eq!(
+        providers,
+        ["credential", "github", "google", "microsoft"]
+            .map(String::from)
+            .into(),
+        "Supabase's azure is Microsoft; email/phone/SSO identities are no accounts"
+    );
+    let phone_only: BTreeSet<String> = expected
+        .iter()
+        .filter(|(id, e)| e["email"].is_null() && migrated.contains(id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(phone_only.len() >= 10);
+    assert_eq!(
+        ids(
+            "SELECT id FROM \"user\" WHERE \"phoneNumber\" IS NOT NULL AND email LIKE '%@phone.invalid'"
+        ),
+        phone_only,
+        "phone-only users are the phone plugin's, E.164"
+    );
+    drop(conn);
+
+    // (d) the verify module, where its imports resolve
+    let verify = tmp.path().join("auth-verify.mjs");
+    let emit = run(
+        authferry(
+            &["emit", "better-auth-verify", "--out", &path(&verify)],
+            &secret,
+        ),
+        Duration::from_secs(60),
+    );
+    assert!(
+        emit.status.success(),
+        "authferry emit better-auth-verify exited with {}\n{}",
+        emit.status,
+        emit.stderr
+    );
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        e2e.dir.join("node_modules"),
+        tmp.path().join("node_modules"),
+    )
+    .unwrap();
+    #[cfg(not(unix))]
+    panic!("the e2e test needs a node_modules symlink (unix only)");
+
+    // (e) the checks: every password user signs in with the right password (the banned one is
+    // refused by better-auth's admin plugin whatever the password, so only its wrong password
+    // is checked), TOTP users through the challenge, and every one is refused with a wrong
+    // password; users without a password are refused with any.
+    let mut checks = Vec::new();
+    let mut ok = 0;
+    for id in &migrated {
+        let e = &expected[*id];
+        let login = |password: &str, expect: &str| match (e["email"].as_str(), e["phone"].as_str())
+        {
+            (Some(email), _) => json!({"email": email, "password": password, "expect": expect}),
+            (None, Some(phone)) => {
+                json!({"phoneNumber": phone, "password": password, "expect": expect})
+            }
+            (None, None) => panic!("{id} has neither email nor phone"),
+        };
+        let Some(password) = passwords.get(*id).and_then(Value::as_str) else {
+            checks.push(login("Any-Password-1", "refused"));
+            continue;
+        };
+        if e["banned"] != true {
+            let mut right = login(password, "ok");
+            if let Some(t) = e["totp"].as_str() {
+                right["totpSecret"] = t.into();
+            }
+            checks.push(right);
+            ok += 1;
+        }
+        checks.push(login(&format!("{password}!"), "refused"));
+    }
+    // The users that failed are not there to sign in (the not-bcrypt user's password is known).
+    for id in must_fail.keys() {
+        if let Some(email) = expected[*id]["email"].as_str() {
+            checks
+                .push(json!({"email": email, "password": "Correct-Horse-0", "expect": "refused"}));
+        }
+    }
+    assert!(ok >= 190, "the password users sign in");
+    let config = json!({
+        "database": {"sqlite": path(&db)},
+        "secret": secret,
+        "verifyModule": path(&verify),
+        "checks": checks,
+    });
+    let config_path = tmp.path().join("signin-config.json");
+    {
+        let mut f = std::fs::OpenOptions::new();
+        f.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
+        use std::io::Write;
+        f.open(&config_path)
+            .unwrap()
+            .write_all(serde_json::to_string(&config).unwrap().as_bytes())
+            .unwrap();
+    }
+    let mut node = Command::new("node");
+    node.arg(e2e.dir.join("signin-check.mjs"))
+        .arg(&config_path)
+        .current_dir(tmp.path())
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRETS")
+        .env_remove("AUTH_SECRET");
+    let check = run(node, Duration::from_secs(900));
+    secrets.assert_absent("signin-check.mjs's stdout", &check.stdout);
+    secrets.assert_absent("signin-check.mjs's stderr", &check.stderr);
+    let lines: Vec<Value> = check
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|_| panic!("signin-check printed a non-JSON line: {l}"))
+        })
+        .collect();
+    let failed: Vec<&Value> = lines.iter().filter(|l| l["ok"] != true).collect();
+    assert!(
+        failed.is_empty() && check.status.success(),
+        "{} of {} sign-in checks failed (exit {}):\n{}\n{}",
+        failed.len(),
+        lines.len(),
+        check.status,
+        failed
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        check.stderr
+    );
+    assert_eq!(
+        lines.len(),
+        checks.len(),
+        "signin-check reported on every check"
+    );
+    let signed_in = lines.iter().filter(|l| l["expect"] == "ok").count();
+    let with_totp = lines
+        .iter()
+        .filter(|l| {
+            l["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("TOTP completed")
+        })
+        .count();
+    let by_phone = lines
+        .iter()
+        .filter(|l| l["expect"] == "ok" && l["phoneNumber"].is_string())
+        .count();
+    assert_eq!(signed_in, ok);
+    assert_eq!(
+        with_totp,
+        totp_users
+            .iter()
+            .filter(|id| expected[*id]["banned"] != true)
+            .count(),
+        "every TOTP user completed the challenge"
+    );
+    assert_eq!(
+        by_phone,
+        phone_only.len(),
+        "phone-only users sign in by phone"
+    );
+    eprintln!(
+        "better-auth {BETTER_AUTH_VERSION}: {} checks passed ({signed_in} users signed in with their Supabase password, {with_totp} through TOTP, {by_phone} by phone number; {} refusals)",
+        lines.len(),
+        lines.len() - signed_in
+    );
+}
