@@ -14,115 +14,15 @@
 //! No password or digest is ever printed: every output, the report, the failure log and the
 //! journal are scanned for them before any of it is shown.
 
+use authferry_testkit::e2e::{BETTER_AUTH_VERSION, Secrets, e2e, random_secret, read_ndjson, run};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{BuildHasher, RandomState};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-const BETTER_AUTH_VERSION: &str = "1.7.25";
+use std::process::Command;
+use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
 // environment (as crates/cli/tests/better_auth_e2e.rs)
-
-struct E2e {
-    dir: PathBuf,
-}
-
-fn required() -> bool {
-    std::env::var("AUTHFERRY_E2E_REQUIRED").is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-fn skip_or_fail(what: &str) -> Option<E2e> {
-    if required() {
-        panic!(
-            "AUTHFERRY_E2E_REQUIRED is set, but {what}.\n\
-             Run `npm ci` in tests/e2e/better-auth (see tests/e2e/better-auth/README.md)."
-        );
-    }
-    let bar = "!".repeat(78);
-    // Straight to the process's stderr: libtest captures eprintln! of passing tests, and a skip
-    // must be seen.
-    use std::io::Write;
-    let _ = write!(
-        std::io::stderr(),
-        "\n{bar}\n!! SKIPPED auth0_e2e: {what}.\n!! Nothing was proven against the real better-auth.\n\
-         !! Run `npm ci` in tests/e2e/better-auth; set AUTHFERRY_E2E_REQUIRED=1 to make this a failure.\n{bar}\n"
-    );
-    None
-}
-
-fn e2e() -> Option<E2e> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/better-auth");
-    let dir = match dir.canonicalize() {
-        Ok(d) => d,
-        Err(_) => return skip_or_fail("tests/e2e/better-auth does not exist"),
-    };
-    let pkg = dir.join("node_modules/better-auth/package.json");
-    let Ok(text) = std::fs::read_to_string(&pkg) else {
-        return skip_or_fail("tests/e2e/better-auth/node_modules is missing (npm ci was not run)");
-    };
-    let version = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v["version"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    // A stale install is never skipped: it would prove the wrong thing.
-    assert_eq!(
-        version, BETTER_AUTH_VERSION,
-        "tests/e2e/better-auth/node_modules has better-auth {version}, the lockfile pins {BETTER_AUTH_VERSION}: run npm ci"
-    );
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => return skip_or_fail("`node` is not on PATH"),
-    }
-    Some(E2e { dir })
-}
-
-struct Run {
-    status: std::process::ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(mut cmd: Command, timeout: Duration) -> Run {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{:?} did not finish within {timeout:?}", cmd.get_program());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Run {
-        status,
-        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // the fixtures
@@ -168,59 +68,30 @@ fn exported() -> Vec<Exported> {
         .collect()
 }
 
-/// Everything that must never appear in output, labelled (never the value).
-struct Secrets(Vec<(String, String)>);
-
-impl Secrets {
-    fn of_fixtures(passwords: &BTreeMap<String, String>) -> Secrets {
-        let mut v: Vec<(String, String)> = passwords
-            .iter()
-            .map(|(id, p)| (format!("{id}'s password"), p.clone()))
-            .collect();
-        for (n, line) in std::fs::read_to_string(fixture("password-hashes.ndjson"))
-            .unwrap()
-            .lines()
-            .enumerate()
-        {
-            let Some(h) = serde_json::from_str::<Value>(line)
-                .ok()
-                .and_then(|e| e["passwordHash"].as_str().map(str::to_owned))
-            else {
-                continue;
-            };
-            // The 53 characters after "$2b$10$" alone are just as secret.
-            v.push((
-                format!("hash entry {}'s digest (salt+hash)", n + 1),
-                h[h.len().saturating_sub(53)..].to_string(),
-            ));
-            v.push((format!("hash entry {}'s digest", n + 1), h));
-        }
-        Secrets(v)
+fn secrets_of_fixtures(passwords: &BTreeMap<String, String>) -> Secrets {
+    let mut v: Vec<(String, String)> = passwords
+        .iter()
+        .map(|(id, p)| (format!("{id}'s password"), p.clone()))
+        .collect();
+    for (n, line) in std::fs::read_to_string(fixture("password-hashes.ndjson"))
+        .unwrap()
+        .lines()
+        .enumerate()
+    {
+        let Some(h) = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|e| e["passwordHash"].as_str().map(str::to_owned))
+        else {
+            continue;
+        };
+        // The 53 characters after "$2b$10$" alone are just as secret.
+        v.push((
+            format!("hash entry {}'s digest (salt+hash)", n + 1),
+            h[h.len().saturating_sub(53)..].to_string(),
+        ));
+        v.push((format!("hash entry {}'s digest", n + 1), h));
     }
-
-    /// Panics (without showing the text) when `text` contains any secret.
-    fn assert_absent(&self, what: &str, text: &str) {
-        let found: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(_, s)| text.contains(s.as_str()))
-            .map(|(l, _)| l.as_str())
-            .collect();
-        assert!(
-            found.is_empty(),
-            "{what} contains {} secret value(s): {}",
-            found.len(),
-            found.join(", ")
-        );
-    }
-}
-
-fn random_secret() -> String {
-    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let state = RandomState::new();
-    (0..48u64)
-        .map(|i| alphabet[(state.hash_one(i) % alphabet.len() as u64) as usize] as char)
-        .collect()
+    Secrets(v)
 }
 
 fn authferry(args: &[&str], secret: &str) -> Command {
@@ -233,19 +104,9 @@ fn authferry(args: &[&str], secret: &str) -> Command {
     c
 }
 
-/// The failure log's lines.
-fn read_ndjson(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("a failure-log line is JSON"))
-        .collect()
-}
-
 #[test]
 fn auth0_users_sign_in_through_real_better_auth() {
-    let Some(e2e) = e2e() else { return };
+    let Some(e2e) = e2e("auth0_e2e") else { return };
     let tmp = tempfile::tempdir().unwrap();
     let secret = random_secret();
     let passwords: BTreeMap<String, String> =
@@ -297,7 +158,7 @@ fn auth0_users_sign_in_through_real_better_auth() {
         ),
         Duration::from_secs(300),
     );
-    let secrets = Secrets::of_fixtures(&passwords);
+    let secrets = secrets_of_fixtures(&passwords);
     secrets.assert_absent("authferry migrate's stdout", &migrate.stdout);
     secrets.assert_absent("authferry migrate's stderr", &migrate.stderr);
     for file in [&report, &failures] {

@@ -10,74 +10,20 @@
 //! No password, digest, TOTP secret or backup code is ever printed: every output is scanned for
 //! them before any of it is shown.
 
+use authferry_testkit::e2e::{BETTER_AUTH_VERSION, E2e, Secrets, e2e, run};
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{BuildHasher, RandomState};
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const BETTER_AUTH_VERSION: &str = "1.7.25";
 const USERS: usize = 20;
 /// Users with a phone number and no email: Better Auth's phoneNumber plugin holds them.
 const PHONE_ONLY: [usize; 2] = [13, 16];
 
 // ---------------------------------------------------------------------------------------------
 // environment
-
-struct E2e {
-    dir: PathBuf,
-}
-
-fn required() -> bool {
-    std::env::var("AUTHFERRY_E2E_REQUIRED").is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-fn skip_or_fail(what: &str) -> Option<E2e> {
-    if required() {
-        panic!(
-            "AUTHFERRY_E2E_REQUIRED is set, but {what}.\n\
-             Run `npm ci` in tests/e2e/better-auth (see tests/e2e/better-auth/README.md)."
-        );
-    }
-    let bar = "!".repeat(78);
-    // Straight to the process's stderr: libtest captures eprintln! of passing tests, and a skip
-    // must be seen.
-    use std::io::Write;
-    let _ = write!(
-        std::io::stderr(),
-        "\n{bar}\n!! SKIPPED better_auth_e2e: {what}.\n!! Nothing was proven against the real better-auth.\n\
-         !! Run `npm ci` in tests/e2e/better-auth; set AUTHFERRY_E2E_REQUIRED=1 to make this a failure.\n{bar}\n"
-    );
-    None
-}
-
-fn e2e() -> Option<E2e> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/better-auth");
-    let dir = match dir.canonicalize() {
-        Ok(d) => d,
-        Err(_) => return skip_or_fail("tests/e2e/better-auth does not exist"),
-    };
-    let pkg = dir.join("node_modules/better-auth/package.json");
-    let Ok(text) = std::fs::read_to_string(&pkg) else {
-        return skip_or_fail("tests/e2e/better-auth/node_modules is missing (npm ci was not run)");
-    };
-    let version = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v["version"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    // A stale install is never skipped: it would prove the wrong thing.
-    assert_eq!(
-        version, BETTER_AUTH_VERSION,
-        "tests/e2e/better-auth/node_modules has better-auth {version}, the lockfile pins {BETTER_AUTH_VERSION}: run npm ci"
-    );
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => return skip_or_fail("`node` is not on PATH"),
-    }
-    Some(E2e { dir })
-}
 
 // ---------------------------------------------------------------------------------------------
 // test data
@@ -244,99 +190,34 @@ fn clerk_csv(users: &[TestUser]) -> String {
 // ---------------------------------------------------------------------------------------------
 // running things
 
-struct Run {
-    status: std::process::ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(mut cmd: Command, timeout: Duration) -> Run {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
+fn secrets_of(users: &[TestUser], codes: &BTreeMap<String, Vec<String>>) -> Secrets {
+    let mut v = Vec::new();
+    for u in users {
+        if let Some(d) = &u.digest {
+            v.push((format!("{}'s password digest", u.id), d.clone()));
+            // The 53 characters after "$2a$10$" alone are just as secret.
+            v.push((
+                format!("{}'s password digest (salt+hash)", u.id),
+                d[7..].to_string(),
+            ));
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{:?} did not finish within {timeout:?}", cmd.get_program());
+        if let Some(p) = &u.password {
+            v.push((format!("{}'s password", u.id), p.clone()));
         }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Run {
-        status,
-        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
+        if let Some(t) = &u.totp {
+            v.push((format!("{}'s TOTP secret", u.id), t.clone()));
+            v.push((
+                format!("{}'s TOTP secret (lower case)", u.id),
+                t.to_lowercase(),
+            ));
+        }
     }
-}
-
-/// Everything that must never appear in output, with a label that says what it is (never the value).
-struct Secrets(Vec<(String, String)>);
-
-impl Secrets {
-    fn of(users: &[TestUser], codes: &BTreeMap<String, Vec<String>>) -> Secrets {
-        let mut v = Vec::new();
-        for u in users {
-            if let Some(d) = &u.digest {
-                v.push((format!("{}'s password digest", u.id), d.clone()));
-                // The 53 characters after "$2a$10$" alone are just as secret.
-                v.push((
-                    format!("{}'s password digest (salt+hash)", u.id),
-                    d[7..].to_string(),
-                ));
-            }
-            if let Some(p) = &u.password {
-                v.push((format!("{}'s password", u.id), p.clone()));
-            }
-            if let Some(t) = &u.totp {
-                v.push((format!("{}'s TOTP secret", u.id), t.clone()));
-                v.push((
-                    format!("{}'s TOTP secret (lower case)", u.id),
-                    t.to_lowercase(),
-                ));
-            }
+    for (id, list) in codes {
+        for c in list {
+            v.push((format!("a backup code of {id}"), c.clone()));
         }
-        for (id, list) in codes {
-            for c in list {
-                v.push((format!("a backup code of {id}"), c.clone()));
-            }
-        }
-        Secrets(v)
     }
-
-    /// Panics (without showing the text) when `text` contains any secret.
-    fn assert_absent(&self, what: &str, text: &str) {
-        let found: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(_, s)| text.contains(s.as_str()))
-            .map(|(l, _)| l.as_str())
-            .collect();
-        assert!(
-            found.is_empty(),
-            "{what} contains {} secret value(s): {}",
-            found.len(),
-            found.join(", ")
-        );
-    }
+    Secrets(v)
 }
 
 /// How the app keeps its secret: one BETTER_AUTH_SECRET, or versioned BETTER_AUTH_SECRETS only
@@ -570,7 +451,7 @@ fn prove(
     } else {
         BTreeMap::new()
     };
-    let mut secrets = Secrets::of(&users, &codes);
+    let mut secrets = secrets_of(&users, &codes);
     for (i, value) in secret.values().into_iter().enumerate() {
         secrets
             .0
@@ -839,7 +720,9 @@ fn prove(
 
 /// [`prove`] against a fresh Better Auth SQLite database.
 fn prove_sqlite(label: &str, versioned: bool) {
-    let Some(e2e) = e2e() else { return };
+    let Some(e2e) = e2e("better_auth_e2e") else {
+        return;
+    };
     let dbdir = tempfile::tempdir().unwrap();
     let db = dbdir.path().join("better-auth.sqlite");
     let target = format!("better-auth:sqlite:{}", db.display());
@@ -868,7 +751,9 @@ fn clerk_csv_users_sign_in_through_real_better_auth_with_versioned_secrets() {
 
 #[test]
 fn clerk_csv_users_sign_in_through_real_better_auth_postgres() {
-    let Some(e2e) = e2e() else { return };
+    let Some(e2e) = e2e("better_auth_e2e") else {
+        return;
+    };
     let pg = authferry_testkit::TempPgDatabase::create("e2e");
     let url = pg.url();
     let target = format!("better-auth:{url}");

@@ -11,73 +11,20 @@
 //! No password, digest, salt or signer key is ever printed: every output is scanned for them
 //! before any of it is shown.
 
+use authferry_testkit::e2e::{
+    BETTER_AUTH_VERSION, Secrets, e2e, random_secret, run, write_private,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::hash::{BuildHasher, RandomState};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-const BETTER_AUTH_VERSION: &str = "1.7.25";
 /// The fixture's broken record (its `createdAt` is not milliseconds).
 const BROKEN_ID: &str = "fbBROKENcreatedAt0000000000";
 
 // ---------------------------------------------------------------------------------------------
 // environment (as crates/cli/tests/better_auth_e2e.rs)
-
-struct E2e {
-    dir: PathBuf,
-}
-
-fn required() -> bool {
-    std::env::var("AUTHFERRY_E2E_REQUIRED").is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-fn skip_or_fail(what: &str) -> Option<E2e> {
-    if required() {
-        panic!(
-            "AUTHFERRY_E2E_REQUIRED is set, but {what}.\n\
-             Run `npm ci` in tests/e2e/better-auth (see tests/e2e/better-auth/README.md)."
-        );
-    }
-    let bar = "!".repeat(78);
-    // Straight to the process's stderr: libtest captures eprintln! of passing tests, and a skip
-    // must be seen.
-    use std::io::Write;
-    let _ = write!(
-        std::io::stderr(),
-        "\n{bar}\n!! SKIPPED firebase_e2e: {what}.\n!! Nothing was proven against the real better-auth.\n\
-         !! Run `npm ci` in tests/e2e/better-auth; set AUTHFERRY_E2E_REQUIRED=1 to make this a failure.\n{bar}\n"
-    );
-    None
-}
-
-fn e2e() -> Option<E2e> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/better-auth");
-    let dir = match dir.canonicalize() {
-        Ok(d) => d,
-        Err(_) => return skip_or_fail("tests/e2e/better-auth does not exist"),
-    };
-    let pkg = dir.join("node_modules/better-auth/package.json");
-    let Ok(text) = std::fs::read_to_string(&pkg) else {
-        return skip_or_fail("tests/e2e/better-auth/node_modules is missing (npm ci was not run)");
-    };
-    let version = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v["version"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    // A stale install is never skipped: it would prove the wrong thing.
-    assert_eq!(
-        version, BETTER_AUTH_VERSION,
-        "tests/e2e/better-auth/node_modules has better-auth {version}, the lockfile pins {BETTER_AUTH_VERSION}: run npm ci"
-    );
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => return skip_or_fail("`node` is not on PATH"),
-    }
-    Some(E2e { dir })
-}
 
 // ---------------------------------------------------------------------------------------------
 // the fixture
@@ -149,97 +96,23 @@ fn signer_key() -> String {
 // ---------------------------------------------------------------------------------------------
 // running things (as crates/cli/tests/better_auth_e2e.rs)
 
-struct Run {
-    status: std::process::ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(mut cmd: Command, timeout: Duration) -> Run {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
+fn secrets_of(users: &[FixtureUser], app_secret: &str) -> Secrets {
+    let mut v = vec![
+        ("the project's signer key".to_owned(), signer_key()),
+        ("the app secret".to_owned(), app_secret.to_owned()),
+    ];
+    for u in users {
+        if let Some(p) = &u.password {
+            v.push((format!("{}'s password", u.id), p.clone()));
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{:?} did not finish within {timeout:?}", cmd.get_program());
+        if let Some(d) = &u.digest {
+            v.push((format!("{}'s password digest", u.id), d.clone()));
         }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Run {
-        status,
-        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
-    }
-}
-
-/// Everything that must never appear in output, with a label that says what it is (never the
-/// value).
-struct Secrets(Vec<(String, String)>);
-
-impl Secrets {
-    fn of(users: &[FixtureUser], app_secret: &str) -> Secrets {
-        let mut v = vec![
-            ("the project's signer key".to_owned(), signer_key()),
-            ("the app secret".to_owned(), app_secret.to_owned()),
-        ];
-        for u in users {
-            if let Some(p) = &u.password {
-                v.push((format!("{}'s password", u.id), p.clone()));
-            }
-            if let Some(d) = &u.digest {
-                v.push((format!("{}'s password digest", u.id), d.clone()));
-            }
-            if let Some(s) = &u.salt {
-                v.push((format!("{}'s salt", u.id), s.clone()));
-            }
+        if let Some(s) = &u.salt {
+            v.push((format!("{}'s salt", u.id), s.clone()));
         }
-        Secrets(v)
     }
-
-    /// Panics (without showing the text) when `text` contains any secret.
-    fn assert_absent(&self, what: &str, text: &str) {
-        let found: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(_, s)| text.contains(s.as_str()))
-            .map(|(l, _)| l.as_str())
-            .collect();
-        assert!(
-            found.is_empty(),
-            "{what} contains {} secret value(s): {}",
-            found.len(),
-            found.join(", ")
-        );
-    }
-}
-
-fn random_secret() -> String {
-    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let state = RandomState::new();
-    (0..48u64)
-        .map(|i| alphabet[(state.hash_one(i) % alphabet.len() as u64) as usize] as char)
-        .collect()
+    Secrets(v)
 }
 
 fn authferry(args: &[&str], secret: &str) -> Command {
@@ -252,30 +125,19 @@ fn authferry(args: &[&str], secret: &str) -> Command {
     c
 }
 
-/// Writes `value` to a new owner-only file (the sign-in config holds passwords).
-fn write_private(path: &Path, value: &Value) {
-    let mut f = std::fs::OpenOptions::new();
-    f.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
-    use std::io::Write;
-    f.open(path)
-        .unwrap()
-        .write_all(serde_json::to_string(value).unwrap().as_bytes())
-        .unwrap();
-}
-
 // ---------------------------------------------------------------------------------------------
 // the proof
 
 #[test]
 fn firebase_users_sign_in_through_real_better_auth() {
-    let Some(e2e) = e2e() else { return };
+    let Some(e2e) = e2e("firebase_e2e") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let users = fixture_users();
     assert_eq!(users.len(), 210);
     let secret = random_secret();
-    let secrets = Secrets::of(&users, &secret);
+    let secrets = secrets_of(&users, &secret);
     let with_password = users.iter().filter(|u| u.password.is_some()).count();
     assert!(with_password >= 150, "most fixture users have a password");
 
@@ -550,7 +412,7 @@ fn firebase_users_arrive_in_clerk_with_verifiable_passwords() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let users = fixture_users();
-    let secrets = Secrets::of(&users, TEST_KEY);
+    let secrets = secrets_of(&users, TEST_KEY);
     let from = format!("firebase:{}", fixture("export.json").display());
     let hash_config = fixture("hash_config.txt").display().to_string();
     let journal = tmp.path().join("journal.sqlite").display().to_string();

@@ -16,71 +16,15 @@
 //! No password, digest or TOTP secret is ever printed: every output, the report, the failure
 //! log and the journal are scanned for them before any of it is shown.
 
+use authferry_testkit::e2e::{BETTER_AUTH_VERSION, Secrets, e2e, random_secret, read_ndjson, run};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{BuildHasher, RandomState};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-const BETTER_AUTH_VERSION: &str = "1.7.25";
+use std::process::Command;
+use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
 // environment (as crates/cli/tests/better_auth_e2e.rs)
-
-struct E2e {
-    dir: PathBuf,
-}
-
-fn required() -> bool {
-    std::env::var("AUTHFERRY_E2E_REQUIRED").is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-fn skip_or_fail(what: &str) -> Option<E2e> {
-    if required() {
-        panic!(
-            "AUTHFERRY_E2E_REQUIRED is set, but {what}.\n\
-             Run `npm ci` in tests/e2e/better-auth (see tests/e2e/better-auth/README.md)."
-        );
-    }
-    let bar = "!".repeat(78);
-    // Straight to the process's stderr: libtest captures eprintln! of passing tests, and a skip
-    // must be seen.
-    use std::io::Write;
-    let _ = write!(
-        std::io::stderr(),
-        "\n{bar}\n!! SKIPPED supabase_e2e: {what}.\n!! Nothing was proven against the real better-auth.\n\
-         !! Run `npm ci` in tests/e2e/better-auth; set AUTHFERRY_E2E_REQUIRED=1 to make this a failure.\n{bar}\n"
-    );
-    None
-}
-
-fn e2e() -> Option<E2e> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/better-auth");
-    let dir = match dir.canonicalize() {
-        Ok(d) => d,
-        Err(_) => return skip_or_fail("tests/e2e/better-auth does not exist"),
-    };
-    let pkg = dir.join("node_modules/better-auth/package.json");
-    let Ok(text) = std::fs::read_to_string(&pkg) else {
-        return skip_or_fail("tests/e2e/better-auth/node_modules is missing (npm ci was not run)");
-    };
-    let version = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v["version"].as_str().map(str::to_owned))
-        .unwrap_or_default();
-    // A stale install is never skipped: it would prove the wrong thing.
-    assert_eq!(
-        version, BETTER_AUTH_VERSION,
-        "tests/e2e/better-auth/node_modules has better-auth {version}, the lockfile pins {BETTER_AUTH_VERSION}: run npm ci"
-    );
-    match Command::new("node").arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        _ => return skip_or_fail("`node` is not on PATH"),
-    }
-    Some(E2e { dir })
-}
 
 // ---------------------------------------------------------------------------------------------
 // fixtures
@@ -116,79 +60,6 @@ fn digests(sql: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // running things
 
-struct Run {
-    status: std::process::ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(mut cmd: Command, timeout: Duration) -> Run {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let t_out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = out.read_to_end(&mut s);
-        s
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = err.read_to_end(&mut s);
-        s
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{:?} did not finish within {timeout:?}", cmd.get_program());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Run {
-        status,
-        stdout: String::from_utf8_lossy(&t_out.join().unwrap()).into_owned(),
-        stderr: String::from_utf8_lossy(&t_err.join().unwrap()).into_owned(),
-    }
-}
-
-/// Everything that must never appear in output, with a label that says what it is (never the
-/// value).
-struct Secrets(Vec<(String, String)>);
-
-impl Secrets {
-    fn assert_absent(&self, what: &str, text: &str) {
-        let found: Vec<&str> = self
-            .0
-            .iter()
-            .filter(|(_, s)| text.contains(s.as_str()))
-            .map(|(l, _)| l.as_str())
-            .collect();
-        assert!(
-            found.is_empty(),
-            "{what} contains {} secret value(s): {}",
-            found.len(),
-            found.join(", ")
-        );
-    }
-}
-
-fn random_secret() -> String {
-    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let state = RandomState::new();
-    (0..48u64)
-        .map(|i| alphabet[(state.hash_one(i) % alphabet.len() as u64) as usize] as char)
-        .collect()
-}
-
 fn authferry(args: &[&str], secret: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
     c.args(args)
@@ -200,21 +71,14 @@ fn authferry(args: &[&str], secret: &str) -> Command {
     c
 }
 
-fn read_ndjson(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).expect("an NDJSON line"))
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------------
 // the proof
 
 #[test]
 fn supabase_users_sign_in_through_real_better_auth() {
-    let Some(e2e) = e2e() else { return };
+    let Some(e2e) = e2e("supabase_e2e") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let secret = random_secret();
     let expected = json_fixture("expected.json");

@@ -1,5 +1,6 @@
 //! Test support shared by authferry's test suites. Only tests depend on this crate.
 
+pub mod e2e;
 pub mod fake_clerk;
 
 /// A small xorshift: pseudo-random numbers reproducible from a printed seed (kill points of the
