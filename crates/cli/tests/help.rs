@@ -211,9 +211,17 @@ fn the_fidelity_table_is_the_descriptors() {
     }
     // Every source and target has its place.
     for source in registry::sources() {
-        assert!(expected.contains(&format!("## `{}`", source.forms[0])), "{}", source.scheme);
+        assert!(
+            expected.contains(&format!("## `{}`", source.forms[0])),
+            "{}",
+            source.scheme
+        );
     }
     for target in registry::targets() {
-        assert!(expected.contains(&format!("→ `{}`", target.scheme)), "{}", target.scheme);
+        assert!(
+            expected.contains(&format!("→ `{}`", target.scheme)),
+            "{}",
+            target.scheme
+        );
     }
 }

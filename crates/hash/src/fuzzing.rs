@@ -86,7 +86,10 @@ mod tests {
         let input = "$2b$10$abcdefghijklmnopqrstuv";
         let turned = super::rotate(input);
         assert!(turned.starts_with("$2b$10$abcd") && turned != input);
-        assert!(quoting(&turned).contains(&turned), "quoting follows the input");
+        assert!(
+            quoting(&turned).contains(&turned),
+            "quoting follows the input"
+        );
         let piece = " digest: expected ";
         assert!(fixed.contains(piece) && !fixed.contains(&super::rotate(piece)));
     }

@@ -40,9 +40,21 @@ fn carried(spec: &str, settings: &Settings) -> BTreeSet<Field> {
 #[test]
 fn file_sources_declare_every_field_their_records_carry() {
     let cases: Vec<(&str, String, Settings)> = vec![
-        ("clerk-csv", format!("clerk-csv:{}", fixture("clerk/dashboard.csv")), Settings::default()),
-        ("clerk-csv", format!("clerk-csv:{}", fixture("clerk/legacy.csv")), Settings::default()),
-        ("clerk-json", format!("clerk-json:{}", fixture("clerk/api_users.json")), Settings::default()),
+        (
+            "clerk-csv",
+            format!("clerk-csv:{}", fixture("clerk/dashboard.csv")),
+            Settings::default(),
+        ),
+        (
+            "clerk-csv",
+            format!("clerk-csv:{}", fixture("clerk/legacy.csv")),
+            Settings::default(),
+        ),
+        (
+            "clerk-json",
+            format!("clerk-json:{}", fixture("clerk/api_users.json")),
+            Settings::default(),
+        ),
         (
             "clerk-users-json",
             format!("clerk-users-json:{}", fixture("clerk/users.json")),
@@ -92,7 +104,10 @@ fn sinks_keep_what_their_targets_declare() {
             "better-auth",
             format!("better-auth:sqlite:{}", dir.path().join("new.db").display()),
         ),
-        ("ndjson", format!("ndjson:{}", dir.path().join("out.ndjson").display())),
+        (
+            "ndjson",
+            format!("ndjson:{}", dir.path().join("out.ndjson").display()),
+        ),
     ] {
         let kept: BTreeSet<Field> = open(&spec).capabilities().holds.into_iter().collect();
         assert_eq!(kept, declared(scheme, false), "{spec}");

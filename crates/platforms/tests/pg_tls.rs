@@ -59,16 +59,11 @@ fn sslmodes_behave_as_libpq() {
     }
     let local = pg_url("localhost", "test");
     assert_eq!(
-        encrypted(&format!(
-            "{local}?sslmode=verify-full&sslrootcert={cert}"
-        )),
+        encrypted(&format!("{local}?sslmode=verify-full&sslrootcert={cert}")),
         Ok(true)
     );
     // Right certificate, wrong name: verify-full refuses, verify-ca accepts.
-    let err = encrypted(&format!(
-        "{base}?sslmode=verify-full&sslrootcert={cert}"
-    ))
-    .unwrap_err();
+    let err = encrypted(&format!("{base}?sslmode=verify-full&sslrootcert={cert}")).unwrap_err();
     assert!(err.to_lowercase().contains("certificate"), "{err}");
     assert_eq!(
         encrypted(&format!("{base}?sslmode=verify-ca&sslrootcert={cert}")),
