@@ -10,7 +10,7 @@
 //! No password, digest, TOTP secret or backup code is ever printed: every output is scanned for
 //! them before any of it is shown.
 
-use authferry_testkit::e2e::{BETTER_AUTH_VERSION, E2e, Secrets, e2e, run};
+use authferry_testkit::e2e::{BETTER_AUTH_VERSION, E2e, Secrets, e2e, run, signin_check};
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{BuildHasher, RandomState};
 use std::path::Path;
@@ -618,69 +618,13 @@ fn prove(
     for (k, v) in secret.config().as_object().unwrap() {
         config[k] = v.clone();
     }
-    let config_path = tmp.path().join("signin-config.json");
-    {
-        let mut f = std::fs::OpenOptions::new();
-        f.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
-        use std::io::Write;
-        f.open(&config_path)
-            .unwrap()
-            .write_all(serde_json::to_string(&config).unwrap().as_bytes())
-            .unwrap();
-    }
-    let mut node = Command::new("node");
-    node.arg(e2e.dir.join("signin-check.mjs"))
-        .arg(&config_path)
-        .current_dir(tmp.path())
-        .env_remove("BETTER_AUTH_SECRET")
-        .env_remove("BETTER_AUTH_SECRETS")
-        .env_remove("AUTH_SECRET");
-    let check = run(node, Duration::from_secs(600));
-    secrets.assert_absent("signin-check.mjs's stdout", &check.stdout);
-    secrets.assert_absent("signin-check.mjs's stderr", &check.stderr);
-    for value in secret.values() {
-        assert!(
-            !check.stdout.contains(value) && !check.stderr.contains(value),
-            "signin-check.mjs printed an app secret"
-        );
-    }
-
-    let lines: Vec<serde_json::Value> = check
-        .stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|_| panic!("[{label}] signin-check printed a non-JSON line: {l}"))
-        })
-        .collect();
-    for l in &lines {
-        eprintln!("[{label}] {l}");
-    }
-    eprintln!("[{label}] {}", check.stderr.trim_end());
-    let failed: Vec<&serde_json::Value> = lines
-        .iter()
-        .filter(|l| l["ok"] != serde_json::Value::Bool(true))
-        .collect();
-    assert!(
-        failed.is_empty() && check.status.success(),
-        "[{label}] {} of {} sign-in checks failed (exit {}):\n{}\n{}",
-        failed.len(),
-        lines.len(),
-        check.status,
-        failed
-            .iter()
-            .map(|l| l.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        check.stderr
-    );
-    assert_eq!(
-        lines.len(),
-        checks.len(),
-        "[{label}] signin-check reported on every check"
+    let lines = signin_check(
+        e2e,
+        tmp.path(),
+        &config,
+        &secrets,
+        Duration::from_secs(600),
+        label,
     );
     let with_totp = lines
         .iter()

@@ -11,9 +11,7 @@
 //! No password, digest, salt or signer key is ever printed: every output is scanned for them
 //! before any of it is shown.
 
-use authferry_testkit::e2e::{
-    BETTER_AUTH_VERSION, Secrets, e2e, random_secret, run, write_private,
-};
+use authferry_testkit::e2e::{BETTER_AUTH_VERSION, Secrets, e2e, random_secret, run, signin_check};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -328,54 +326,19 @@ fn firebase_users_sign_in_through_real_better_auth() {
         json!({"email": "nobody@example.com", "password": "Correct-Horse-0", "expect": "refused"}),
     );
     assert!(expected_ok >= 140);
-    let config_path = tmp.path().join("signin-config.json");
-    write_private(
-        &config_path,
-        &json!({
-            "database": {"sqlite": db.display().to_string()},
-            "secret": secret,
-            "verifyModule": verify_s,
-            "checks": checks,
-        }),
-    );
-    let mut node = Command::new("node");
-    node.arg(e2e.dir.join("signin-check.mjs"))
-        .arg(&config_path)
-        .current_dir(tmp.path())
-        .env_remove("BETTER_AUTH_SECRET")
-        .env_remove("BETTER_AUTH_SECRETS")
-        .env_remove("AUTH_SECRET");
-    let check = run(node, Duration::from_secs(900));
-    secrets.assert_absent("signin-check.mjs's stdout", &check.stdout);
-    secrets.assert_absent("signin-check.mjs's stderr", &check.stderr);
-
-    let lines: Vec<Value> = check
-        .stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|_| panic!("signin-check printed a non-JSON line: {l}"))
-        })
-        .collect();
-    let failed: Vec<&Value> = lines.iter().filter(|l| l["ok"] != true).collect();
-    assert!(
-        failed.is_empty() && check.status.success(),
-        "{} of {} sign-in checks failed (exit {}):\n{}\n{}",
-        failed.len(),
-        lines.len(),
-        check.status,
-        failed
-            .iter()
-            .map(|l| l.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        check.stderr
-    );
-    assert_eq!(
-        lines.len(),
-        checks.len(),
-        "signin-check reported on every check"
+    let config = json!({
+        "database": {"sqlite": db.display().to_string()},
+        "secret": secret,
+        "verifyModule": verify_s,
+        "checks": checks,
+    });
+    let lines = signin_check(
+        &e2e,
+        tmp.path(),
+        &config,
+        &secrets,
+        Duration::from_secs(900),
+        "firebase",
     );
     let signed_in = lines
         .iter()

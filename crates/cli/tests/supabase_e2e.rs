@@ -16,7 +16,9 @@
 //! No password, digest or TOTP secret is ever printed: every output, the report, the failure
 //! log and the journal are scanned for them before any of it is shown.
 
-use authferry_testkit::e2e::{BETTER_AUTH_VERSION, Secrets, e2e, random_secret, read_ndjson, run};
+use authferry_testkit::e2e::{
+    BETTER_AUTH_VERSION, Secrets, e2e, random_secret, read_ndjson, run, signin_check,
+};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -364,55 +366,13 @@ fn supabase_users_sign_in_through_real_better_auth() {
         "verifyModule": path(&verify),
         "checks": checks,
     });
-    let config_path = tmp.path().join("signin-config.json");
-    {
-        let mut f = std::fs::OpenOptions::new();
-        f.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut f, 0o600);
-        use std::io::Write;
-        f.open(&config_path)
-            .unwrap()
-            .write_all(serde_json::to_string(&config).unwrap().as_bytes())
-            .unwrap();
-    }
-    let mut node = Command::new("node");
-    node.arg(e2e.dir.join("signin-check.mjs"))
-        .arg(&config_path)
-        .current_dir(tmp.path())
-        .env_remove("BETTER_AUTH_SECRET")
-        .env_remove("BETTER_AUTH_SECRETS")
-        .env_remove("AUTH_SECRET");
-    let check = run(node, Duration::from_secs(900));
-    secrets.assert_absent("signin-check.mjs's stdout", &check.stdout);
-    secrets.assert_absent("signin-check.mjs's stderr", &check.stderr);
-    let lines: Vec<Value> = check
-        .stdout
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str(l)
-                .unwrap_or_else(|_| panic!("signin-check printed a non-JSON line: {l}"))
-        })
-        .collect();
-    let failed: Vec<&Value> = lines.iter().filter(|l| l["ok"] != true).collect();
-    assert!(
-        failed.is_empty() && check.status.success(),
-        "{} of {} sign-in checks failed (exit {}):\n{}\n{}",
-        failed.len(),
-        lines.len(),
-        check.status,
-        failed
-            .iter()
-            .map(|l| l.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
-        check.stderr
-    );
-    assert_eq!(
-        lines.len(),
-        checks.len(),
-        "signin-check reported on every check"
+    let lines = signin_check(
+        &e2e,
+        tmp.path(),
+        &config,
+        &secrets,
+        Duration::from_secs(900),
+        "supabase",
     );
     let signed_in = lines.iter().filter(|l| l["expect"] == "ok").count();
     let with_totp = lines

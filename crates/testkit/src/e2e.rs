@@ -175,3 +175,76 @@ pub fn write_private(path: &Path, value: &Value) {
         })
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
+
+/// Runs `signin-check.mjs` (the real better-auth signing users in) with `config`, written
+/// owner-only into `dir`, and returns its lines, after asserting that its output holds none of
+/// `secrets` nor the app secret(s) of the config, that it reported on every check and that
+/// every check passed. `label` starts its messages.
+pub fn signin_check(
+    e2e: &E2e,
+    dir: &Path,
+    config: &Value,
+    secrets: &Secrets,
+    timeout: Duration,
+    label: &str,
+) -> Vec<Value> {
+    let config_path = dir.join("signin-config.json");
+    write_private(&config_path, config);
+    let mut node = Command::new("node");
+    node.arg(e2e.dir.join("signin-check.mjs"))
+        .arg(&config_path)
+        .current_dir(dir)
+        .env_remove("BETTER_AUTH_SECRET")
+        .env_remove("BETTER_AUTH_SECRETS")
+        .env_remove("AUTH_SECRET");
+    let check = run(node, timeout);
+    secrets.assert_absent("signin-check.mjs's stdout", &check.stdout);
+    secrets.assert_absent("signin-check.mjs's stderr", &check.stderr);
+    let app_secrets = config["secret"].as_str().into_iter().chain(
+        config["secrets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["value"].as_str()),
+    );
+    for value in app_secrets {
+        assert!(
+            !check.stdout.contains(value) && !check.stderr.contains(value),
+            "[{label}] signin-check.mjs printed an app secret"
+        );
+    }
+    let lines: Vec<Value> = check
+        .stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|_| panic!("[{label}] signin-check printed a non-JSON line: {l}"))
+        })
+        .collect();
+    for l in &lines {
+        eprintln!("[{label}] {l}");
+    }
+    eprintln!("[{label}] {}", check.stderr.trim_end());
+    let failed: Vec<&Value> = lines.iter().filter(|l| l["ok"] != true).collect();
+    assert!(
+        failed.is_empty() && check.status.success(),
+        "[{label}] {} of {} sign-in checks failed (exit {}):\n{}\n{}",
+        failed.len(),
+        lines.len(),
+        check.status,
+        failed
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        check.stderr
+    );
+    let checks = config["checks"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        lines.len(),
+        checks,
+        "[{label}] signin-check reported on every check"
+    );
+    lines
+}
