@@ -9,10 +9,10 @@
 //! counted as unverifiable for a verify-module target), and by the emitted better-auth verify
 //! module, which receives the same model ([`work_model_json`]).
 //!
-//! The estimate is in nanoseconds of one core of the reference machine (the one BENCHMARKS.md's
-//! `authferry hash bench` figures come from: bcrypt cost 10 in 58 ms, Argon2id 19 MiB t=2 in
-//! 16 ms, PBKDF2-SHA256 600 000 in 61 ms, scrypt N=2^14 r=8 in 31 ms, salted SHA-256 in
-//! 0.1 µs). It only has to be right within a small factor: the default budget (10 s, 1 GiB) is
+//! The estimate is in nanoseconds of one core of the reference machine (BENCHMARKS.md,
+//! "Session 2026-12-05": `authferry hash bench` there gave bcrypt cost 10 in 59 ms, Argon2id
+//! 19 MiB t=2 in 14 ms, PBKDF2-SHA256 600 000 in 62 ms, scrypt N=2^14 r=8 in 29 ms, salted
+//! SHA-256 in 0.1 µs; the SHA-512 rate is scaled, not measured). It only has to be right within a small factor: the default budget (10 s, 1 GiB) is
 //! ten times what the most expensive setting any platform ships needs, and a hostile digest
 //! asks for a thousand times more.
 
