@@ -64,7 +64,45 @@ fn write(sink: &mut dyn Sink, users: &[User], resumed: bool) -> Vec<WriteOutcome
     let items = write_items(users, resumed);
     let out = sink.write_batch(&items).expect("write_batch");
     assert_eq!(out.len(), users.len(), "one outcome per item");
-    out
+    settle_all(sink, out)
+}
+
+/// How long the kit waits for a target that settles later to settle a batch.
+const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A target that queues records (`Submitted`) is asked until each is settled, as the engine
+/// would; the checks then judge the final outcomes.
+fn settle_all(sink: &mut dyn Sink, mut out: Vec<WriteOutcome>) -> Vec<WriteOutcome> {
+    let start = std::time::Instant::now();
+    loop {
+        let open: Vec<crate::traits::Ticket> = out
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| match o {
+                WriteOutcome::Submitted { ticket } => Some(crate::traits::Ticket {
+                    seq: i as u64,
+                    ticket: ticket.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        if open.is_empty() {
+            return out;
+        }
+        assert!(
+            start.elapsed() < SETTLE_WITHIN,
+            "{} records still not settled after {SETTLE_WITHIN:?}",
+            open.len()
+        );
+        std::thread::sleep(sink.settle_interval());
+        let answers = sink.settle(&open).expect("settle");
+        assert_eq!(answers.len(), open.len(), "one answer per ticket");
+        for (t, a) in open.iter().zip(answers) {
+            if let Some(a) = a {
+                out[t.seq as usize] = a;
+            }
+        }
+    }
 }
 
 /// Runs every check. Panics with a message naming the check that failed.

@@ -25,5 +25,5 @@ pub use outcome::{Reason, ReasonCode, RecordError, State, WriteOutcome};
 pub use report::{Counts, Estimate, Mode, Summary, human_duration};
 pub use traits::{
     Ack, Answer, Existing, Queued, RequestBudget, Requirement, Sink, SinkCapabilities, SinkError,
-    Source, Ticket, Work, WriteItem,
+    Source, Ticket, UserRule, Work, WriteItem,
 };

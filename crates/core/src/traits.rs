@@ -51,6 +51,30 @@ pub enum Requirement {
     /// A user with none of these fields fails with the reason (Better Auth with the
     /// phone-number plugin: an email or a phone number).
     NeedsOneOf(Vec<Field>, Reason),
+    /// A rule about the whole user that no field's presence expresses (SuperTokens: an id of
+    /// at most 128 characters, a username is not a sign-in method): a pure function of the
+    /// user as the source gave it, so that `plan` predicts what the target will refuse.
+    Rule(UserRule),
+}
+
+/// A target's own check of one user (see [`Requirement::Rule`]), shareable between the
+/// engine's worker threads.
+#[derive(Clone)]
+pub struct UserRule(pub std::sync::Arc<RuleFn>);
+
+/// The function behind a [`UserRule`].
+pub type RuleFn = dyn Fn(&User) -> Result<(), Reason> + Send + Sync;
+
+impl UserRule {
+    pub fn new(check: impl Fn(&User) -> Result<(), Reason> + Send + Sync + 'static) -> Self {
+        UserRule(std::sync::Arc::new(check))
+    }
+}
+
+impl fmt::Debug for UserRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UserRule(..)")
+    }
 }
 
 impl Requirement {
@@ -61,6 +85,7 @@ impl Requirement {
             Requirement::NeedsOneOf(fields, reason) if !fields.iter().any(|f| user.has(*f)) => {
                 Err(reason.clone())
             }
+            Requirement::Rule(rule) => (rule.0)(user),
             _ => Ok(()),
         }
     }

@@ -18,6 +18,7 @@ pub mod registry;
 pub mod remote;
 pub mod shared;
 pub mod supabase;
+pub mod supertokens;
 pub mod synthetic;
 
 pub use registry::Settings;

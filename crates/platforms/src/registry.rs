@@ -24,6 +24,7 @@ pub const PLATFORMS: &[&Platform] = &[
     &crate::firebase::PLATFORM,
     &crate::ndjson::PLATFORM,
     &crate::supabase::PLATFORM,
+    &crate::supertokens::PLATFORM,
 ];
 
 /// One platform module's descriptor.
