@@ -7,71 +7,43 @@
 //! `AUTHFERRY_FAKE_CLERK_REQUIRED`, so that a missing interpreter fails the tests instead of
 //! skipping them).
 
+use crate::FakeServer;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
-/// The repository root (this crate lives in `crates/testkit`).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+/// The repository root; kept here for the tests that name it through this module.
+pub use crate::repo_root;
 
 /// The secret key the tests use: a test key, so the default budget would be 100/10 s.
 pub const TEST_KEY: &str = "sk_test_authferryFAKEKEY0123456789";
 
 pub struct FakeClerk {
-    child: Child,
+    server: FakeServer,
     pub url: String,
-    agent: ureq::Agent,
 }
 
 impl FakeClerk {
     /// The interpreter to run the server with, or `None` (the test should skip) when it is
     /// not set up and not required.
     pub fn python() -> Option<String> {
-        match std::env::var("AUTHFERRY_FAKE_CLERK_PYTHON") {
-            Ok(p) if !p.is_empty() => Some(p),
-            _ if std::env::var_os("AUTHFERRY_FAKE_CLERK_REQUIRED").is_some() => {
-                panic!(
-                    "AUTHFERRY_FAKE_CLERK_REQUIRED is set but AUTHFERRY_FAKE_CLERK_PYTHON is not"
-                )
-            }
-            _ => {
-                eprintln!("skipping: AUTHFERRY_FAKE_CLERK_PYTHON not set (scripts/test sets it)");
-                None
-            }
-        }
+        crate::fake_python(
+            "AUTHFERRY_FAKE_CLERK_PYTHON",
+            "AUTHFERRY_FAKE_CLERK_REQUIRED",
+        )
     }
 
     /// Starts the server with extra flags (`--limit`, `--window`, `--fault-rate`, …).
     pub fn start(args: &[&str]) -> Option<FakeClerk> {
         let python = Self::python()?;
         let dir = repo_root().join("tests/fake-clerk");
-        let mut child = Command::new(python)
-            .arg(dir.join("server.py"))
-            .arg("--spec")
-            .arg(dir.join("spec/clerk-backend-api-2026-05-12.yml"))
-            .args(["--port", "0", "--key", TEST_KEY])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the fake Clerk server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the server's first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the fake Clerk server said {line:?}"))
-            .to_string();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Some(FakeClerk { child, url, agent })
+        let mut all: Vec<std::ffi::OsString> = vec![
+            "--spec".into(),
+            dir.join("spec/clerk-backend-api-2026-05-12.yml").into(),
+        ];
+        all.extend(["--port", "0", "--key", TEST_KEY].map(Into::into));
+        all.extend(args.iter().map(Into::into));
+        let server = FakeServer::spawn(&python, &dir.join("server.py"), &all);
+        let url = server.url.clone();
+        Some(FakeClerk { server, url })
     }
 
     /// [`start`](Self::start) with `users` (Clerk user objects) already stored.
@@ -93,15 +65,7 @@ impl FakeClerk {
     }
 
     fn admin_get(&self, path: &str) -> Value {
-        let body = self
-            .agent
-            .get(&format!("{}{path}", self.url))
-            .call()
-            .expect("admin request")
-            .body_mut()
-            .read_to_string()
-            .expect("admin body");
-        serde_json::from_str(&body).expect("admin JSON")
+        self.server.admin_get(path)
     }
 
     /// `/__admin/stats`: requests, statuses, faults, spec violations, the busiest window.
@@ -119,26 +83,11 @@ impl FakeClerk {
 
     /// Changes `fault_rate`, `limit`, `window` or `seed` while running.
     pub fn configure(&self, settings: Value) {
-        self.agent
-            .post(&format!("{}/__admin/config", self.url))
-            .header("Content-Type", "application/json")
-            .send(settings.to_string().as_bytes())
-            .expect("admin config");
+        self.server.admin_post("/__admin/config", &settings);
     }
 
     /// A number out of [`stats`](Self::stats), 0 when absent.
     pub fn stat(&self, path: &[&str]) -> u64 {
-        let mut v = self.stats();
-        for p in path {
-            v = v.get(*p).cloned().unwrap_or(Value::Null);
-        }
-        v.as_u64().unwrap_or(0)
-    }
-}
-
-impl Drop for FakeClerk {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::json_u64(&self.stats(), path)
     }
 }

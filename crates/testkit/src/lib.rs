@@ -2,6 +2,123 @@
 
 pub mod e2e;
 pub mod fake_clerk;
+pub mod fake_supertokens;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The repository root (this crate lives in `crates/testkit`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The interpreter of a fake server's venv from `python_var` (which `scripts/test` sets), or
+/// `None` (the test should skip, after a notice) when it is unset and `required_var` is not set
+/// either; panics when `required_var` is set without it.
+pub fn fake_python(python_var: &str, required_var: &str) -> Option<String> {
+    match std::env::var(python_var) {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ if std::env::var_os(required_var).is_some() => {
+            panic!("{required_var} is set but {python_var} is not")
+        }
+        _ => {
+            eprintln!("skipping: {python_var} not set (scripts/test sets it)");
+            None
+        }
+    }
+}
+
+/// A fake server (`tests/fake-*/server.py`) run as a child process: started on a free port, its
+/// URL read from the one line it prints when ready, killed when dropped. Its admin endpoints
+/// (`/__admin/...`) take no auth.
+pub struct FakeServer {
+    child: Child,
+    pub url: String,
+    agent: ureq::Agent,
+}
+
+impl FakeServer {
+    /// Runs `python script args...` and waits for `listening on http://127.0.0.1:PORT`.
+    pub fn spawn(python: &str, script: &Path, args: &[std::ffi::OsString]) -> FakeServer {
+        let mut child = Command::new(python)
+            .arg(script)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", script.display()));
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the server's first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{} said {line:?}", script.display()))
+            .to_string();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        FakeServer { child, url, agent }
+    }
+
+    /// An agent that does not turn HTTP error statuses into errors.
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.agent
+    }
+
+    /// `GET {url}{path}` as JSON.
+    pub fn admin_get(&self, path: &str) -> Value {
+        let body = self
+            .agent
+            .get(&format!("{}{path}", self.url))
+            .call()
+            .expect("admin request")
+            .body_mut()
+            .with_config()
+            // Every stored user of a large test (25 000 with their methods) is tens of MB.
+            .limit(1 << 30)
+            .read_to_string()
+            .expect("admin body");
+        serde_json::from_str(&body).expect("admin JSON")
+    }
+
+    /// `POST {url}{path}` with a JSON body; the answer as JSON.
+    pub fn admin_post(&self, path: &str, body: &Value) -> Value {
+        let text = self
+            .agent
+            .post(&format!("{}{path}", self.url))
+            .header("Content-Type", "application/json")
+            .send(body.to_string().as_bytes())
+            .expect("admin request")
+            .body_mut()
+            .read_to_string()
+            .expect("admin body");
+        serde_json::from_str(&text).expect("admin JSON")
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A number out of a JSON document by path, 0 when absent.
+pub fn json_u64(doc: &Value, path: &[&str]) -> u64 {
+    let mut v = doc;
+    for p in path {
+        match v.get(*p) {
+            Some(x) => v = x,
+            None => return 0,
+        }
+    }
+    v.as_u64().unwrap_or(0)
+}
 
 /// A small xorshift: pseudo-random numbers reproducible from a printed seed (kill points of the
 /// crash tests).

@@ -70,6 +70,9 @@ pub struct BulkEntry {
     pub external_user_id: Option<String>,
     /// The core's message for a `FAILED` entry, secrets of the entry masked.
     pub error_message: Option<String>,
+    /// The account identifiers its sign-in methods carry, as `by-accountinfo` queries (to
+    /// find who holds one when the core's message names none).
+    pub identifiers: Vec<String>,
 }
 
 pub struct CoreApi {
@@ -369,7 +372,9 @@ impl CoreApi {
     /// The user that holds an account identifier (`email=…`, `phoneNumber=…`,
     /// `thirdPartyId=…&thirdPartyUserId=…`) in the run's tenant: its id.
     pub fn holder(&self, query: &str) -> Result<Option<String>, ApiError> {
-        let v = self.get_json(&self.tenant_path(&format!("/users/by-accountinfo?{query}")))?;
+        let v = self.get_json(&self.tenant_path(&format!(
+            "/users/by-accountinfo?doUnionOfAccountInfo=false&{query}"
+        )))?;
         Ok(v.get("users")
             .and_then(Value::as_array)
             .and_then(|u| u.first())
@@ -401,7 +406,31 @@ fn entry(v: &Value) -> Option<BulkEntry> {
             secrets.extend(m.get(k).and_then(Value::as_str));
         }
     }
+    let mut identifiers = Vec::new();
+    for m in v
+        .get("loginMethods")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let text = |k: &str| m.get(k).and_then(Value::as_str);
+        if let (Some(id), Some(uid)) = (text("thirdPartyId"), text("thirdPartyUserId")) {
+            identifiers.push(format!(
+                "thirdPartyId={}&thirdPartyUserId={}",
+                urlencoding::encode(id),
+                urlencoding::encode(uid)
+            ));
+        }
+        if let Some(e) = text("email") {
+            identifiers.push(format!("email={}", urlencoding::encode(e)));
+        }
+        if let Some(p) = text("phoneNumber") {
+            identifiers.push(format!("phoneNumber={}", urlencoding::encode(p)));
+        }
+    }
+    identifiers.dedup();
     Some(BulkEntry {
+        identifiers,
         id: v.get("id")?.as_str()?.to_string(),
         status: v.get("status")?.as_str()?.to_string(),
         external_user_id: v

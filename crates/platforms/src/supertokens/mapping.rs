@@ -37,8 +37,95 @@ pub struct CoreFeatures {
 pub struct BulkOptions {
     pub tenant: String,
     pub features: CoreFeatures,
-    /// Now, in milliseconds: a `timeJoined` after it is refused by the core.
-    pub now_ms: i64,
+    /// Now, in milliseconds (the clock when `None`): a `timeJoined` after it is refused by
+    /// the core.
+    pub now_ms: Option<i64>,
+    /// Where a user's roles are (`--roles-from public_metadata.roles`).
+    pub roles_from: Option<RolesFrom>,
+}
+
+/// A key of the source's metadata holding a user's roles: a string or a list of strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RolesFrom {
+    /// `public_metadata`, `private_metadata` or `unsafe_metadata`.
+    pub metadata: Field,
+    /// The key's path inside it.
+    pub path: Vec<String>,
+}
+
+impl std::str::FromStr for RolesFrom {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut parts = s.trim().split('.');
+        let metadata = match parts.next() {
+            Some("public_metadata") => Field::PublicMetadata,
+            Some("private_metadata") => Field::PrivateMetadata,
+            Some("unsafe_metadata") => Field::UnsafeMetadata,
+            _ => {
+                return Err(format!(
+                    "`{s}`: write METADATA.KEY, METADATA one of public_metadata, private_metadata, unsafe_metadata (e.g. public_metadata.roles)"
+                ));
+            }
+        };
+        let path: Vec<String> = parts.map(str::to_owned).collect();
+        if path.is_empty() || path.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "`{s}`: name the key inside the metadata (e.g. public_metadata.roles)"
+            ));
+        }
+        Ok(RolesFrom { metadata, path })
+    }
+}
+
+const MAX_ROLE: usize = 255;
+
+/// How far past the clock a creation time may be and still count as now (clock skew).
+const FUTURE_SKEW_MS: i64 = 10 * 60_000;
+
+/// The user's roles at `from`: none when the key is absent; an error when it holds something
+/// other than a string or a list of strings.
+fn roles(user: &User, from: &RolesFrom) -> Result<Vec<String>, Reason> {
+    let meta = match from.metadata {
+        Field::PublicMetadata => &user.public_metadata,
+        Field::PrivateMetadata => &user.private_metadata,
+        _ => &user.unsafe_metadata,
+    };
+    let mut v = match meta {
+        Some(v) => v,
+        None => return Ok(Vec::new()),
+    };
+    for k in &from.path {
+        match v.get(k) {
+            Some(next) => v = next,
+            None => return Ok(Vec::new()),
+        }
+    }
+    let field = format!("{}.{}", from.metadata.name(), from.path.join("."));
+    let bad = || {
+        fail(
+            ReasonCode::InvalidField,
+            format!("field `{field}`: roles must be a string or a list of strings"),
+        )
+    };
+    let list: Vec<String> = match v {
+        Value::Null => Vec::new(),
+        Value::String(r) => vec![r.clone()],
+        Value::Array(a) => a
+            .iter()
+            .map(|r| r.as_str().map(str::to_owned).ok_or_else(bad))
+            .collect::<Result<_, _>>()?,
+        _ => return Err(bad()),
+    };
+    let mut out: Vec<String> = Vec::new();
+    for r in list.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        if r.chars().count() > MAX_ROLE {
+            return Err(too_long(&field, r.chars().count(), MAX_ROLE));
+        }
+        if !out.iter().any(|o| o == r) {
+            out.push(r.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// One user as the core's bulk import takes it.
@@ -198,6 +285,12 @@ pub fn bulk_user(user: &User, o: &BulkOptions, check_password: bool) -> Result<B
     if n > MAX_EXTERNAL_ID {
         return Err(too_long("source_id (externalUserId)", n, MAX_EXTERNAL_ID));
     }
+    // The core refuses a join time after its own clock. A time a little ahead of ours is a
+    // clock skew (or the run's start, which the engine gives users without one) and goes as
+    // a minute ago; far ahead is bad data.
+    let now = o
+        .now_ms
+        .unwrap_or_else(|| authferry_core::Timestamp::now().millis());
     let joined = match user.created_at.map(|t| t.millis()) {
         Some(ms) if ms < 0 => {
             return Err(fail(
@@ -205,13 +298,14 @@ pub fn bulk_user(user: &User, o: &BulkOptions, check_password: bool) -> Result<B
                 "field `created_at` is before 1970; SuperTokens refuses a negative timeJoined",
             ));
         }
-        Some(ms) if ms > o.now_ms => {
+        Some(ms) if ms > now + FUTURE_SKEW_MS => {
             return Err(fail(
                 ReasonCode::InvalidField,
                 "field `created_at` is in the future; SuperTokens refuses it",
             ));
         }
-        other => other,
+        Some(ms) => Some(ms.min(now - 60_000)),
+        None => None,
     };
     let tenants = json!([o.tenant]);
     let common = |m: &mut Map<String, Value>, verified: bool| {
@@ -394,6 +488,20 @@ pub fn bulk_user(user: &User, o: &BulkOptions, check_password: bool) -> Result<B
             json!([{ "secretKey": s, "deviceName": TOTP_DEVICE_NAME, "period": 30, "skew": 1 }]),
         );
     }
+    if let Some(from) = &o.roles_from {
+        let roles = roles(user, from)?;
+        if !roles.is_empty() {
+            body.insert(
+                "userRoles".into(),
+                Value::Array(
+                    roles
+                        .into_iter()
+                        .map(|r| json!({ "role": r, "tenantIds": [o.tenant] }))
+                        .collect(),
+                ),
+            );
+        }
+    }
     let meta = metadata(user, &unlinked);
     if !meta.is_empty() {
         body.insert("userMetadata".into(), Value::Object(meta));
@@ -418,7 +526,8 @@ mod tests {
                 mfa: true,
                 multi_tenancy: false,
             },
-            now_ms: 1_900_000_000_000,
+            now_ms: Some(1_900_000_000_000),
+            roles_from: None,
         }
     }
 
@@ -538,6 +647,37 @@ mod tests {
         let r = bulk_user(&user(), &no_mfa, true).unwrap_err();
         assert!(r.message.contains("MFA"), "{r}");
         assert!(!r.message.contains("JBSWY3DPEHPK3PXP"));
+    }
+
+    #[test]
+    fn roles_come_from_the_named_metadata_key() {
+        let mut o = opts(true);
+        o.roles_from = Some("public_metadata.auth.roles".parse().unwrap());
+        let mut u = user();
+        u.public_metadata = Some(json!({"auth": {"roles": ["admin", "editor", "admin"]}}));
+        let b = bulk_user(&u, &o, true).unwrap();
+        assert_eq!(
+            b.body["userRoles"],
+            json!([{"role": "admin", "tenantIds": ["public"]}, {"role": "editor", "tenantIds": ["public"]}])
+        );
+        u.public_metadata = Some(json!({"auth": {"roles": "viewer"}}));
+        assert_eq!(
+            bulk_user(&u, &o, true).unwrap().body["userRoles"][0]["role"],
+            "viewer"
+        );
+        u.public_metadata = Some(json!({"auth": {"roles": 3}}));
+        let r = bulk_user(&u, &o, true).unwrap_err();
+        assert!(r.message.contains("public_metadata.auth.roles"), "{r}");
+        u.public_metadata = None;
+        assert!(
+            bulk_user(&u, &o, true)
+                .unwrap()
+                .body
+                .get("userRoles")
+                .is_none()
+        );
+        assert!("roles".parse::<RolesFrom>().is_err());
+        assert!("public_metadata".parse::<RolesFrom>().is_err());
     }
 
     #[test]

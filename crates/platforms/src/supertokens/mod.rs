@@ -21,7 +21,7 @@ use std::time::Duration;
 pub const PLATFORM: Platform = Platform {
     name: "SuperTokens",
     endpoints: &[Endpoint {
-        flags: &[&TENANT, &POLL_INTERVAL, &RATE],
+        flags: &[&TENANT, &ROLES_FROM, &POLL_INTERVAL, &RATE],
         env: &[&API_KEY],
         fields: mapping::HOLDS,
         ..Endpoint::target(
@@ -39,6 +39,13 @@ pub static TENANT: Flag = Flag::new(
     "ID",
     "SuperTokens: the tenant users are imported into (default `public`; others need the core's multi-tenancy)",
 );
+
+pub static ROLES_FROM: Flag = Flag::new(
+    "roles-from",
+    "METADATA.KEY",
+    "SuperTokens: each user's roles, from this key of the source's metadata (`public_metadata.roles`: a string or a list); the roles must exist in the core",
+)
+.check(|v| v.parse::<mapping::RolesFrom>().map(|_| ()));
 
 pub static POLL_INTERVAL: Flag = Flag::new(
     "poll-interval",
@@ -65,6 +72,7 @@ fn parse_seconds(v: &str) -> Result<Duration, String> {
 struct TargetPlan {
     settings: CoreSettings,
     poll: Duration,
+    roles_from: Option<mapping::RolesFrom>,
 }
 
 fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
@@ -103,6 +111,11 @@ fn parse_target(spec: &Spec<'_>) -> Result<Box<dyn SinkPlan>, SpecError> {
             .transpose()
             .map_err(|e| SpecError::Usage(format!("--poll-interval {e}")))?
             .unwrap_or(Duration::from_secs(2)),
+        roles_from: spec
+            .flag(ROLES_FROM.name)
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| SpecError::Usage(format!("--roles-from {e}")))?,
     }))
 }
 
@@ -111,7 +124,7 @@ impl SinkPlan for TargetPlan {
         let spec = format!("supertokens:{}", self.settings.url);
         let api = CoreApi::new(&self.settings).map_err(|e| SpecError::open(&spec, e))?;
         SupertokensSink::open(api, self.poll)
-            .map(|s| Box::new(s) as Box<dyn Sink>)
+            .map(|s| Box::new(s.with_roles_from(self.roles_from.clone())) as Box<dyn Sink>)
             .map_err(|e| SpecError::open(&spec, e))
     }
 }

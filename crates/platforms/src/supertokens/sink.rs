@@ -60,7 +60,8 @@ impl SupertokensSink {
         let opts = BulkOptions {
             tenant: api.tenant.clone(),
             features,
-            now_ms: authferry_core::Timestamp::now().millis(),
+            now_ms: None,
+            roles_from: None,
         };
         SupertokensSink {
             api: std::sync::Arc::new(api),
@@ -77,6 +78,12 @@ impl SupertokensSink {
 
     pub fn features(&self) -> &CoreFeatures {
         &self.opts.features
+    }
+
+    /// Takes each user's roles from this metadata key (the roles must exist in the core).
+    pub fn with_roles_from(mut self, from: Option<mapping::RolesFrom>) -> Self {
+        self.opts.roles_from = from;
+        self
     }
 }
 
@@ -378,9 +385,10 @@ impl SupertokensSink {
     /// A `FAILED` entry as the record's outcome.
     fn outcome_of_failure(
         &self,
-        external_id: &str,
+        entry: &BulkEntry,
         message: &str,
     ) -> Result<WriteOutcome, ApiError> {
+        let external_id = entry.external_user_id.as_deref().unwrap_or_default();
         let code = message.get(..4).unwrap_or("");
         if CONFLICT_CODES.contains(&code) {
             // This user, imported before (by an earlier run, or an answer that was lost)?
@@ -389,9 +397,18 @@ impl SupertokensSink {
                     target_id: external_id.to_string(),
                 });
             }
-            if let Some(q) = conflict_query(message)
-                && let Some(holder) = self.api.holder(&q)?
-            {
+            // Who holds the identifier: the one the message names, else (E020–E022 name a
+            // user id) each of the entry's own.
+            let mut queries: Vec<String> = conflict_query(message).into_iter().collect();
+            queries.extend(entry.identifiers.iter().cloned());
+            let mut holder = None;
+            for q in &queries {
+                if let Some(h) = self.api.holder(q)? {
+                    holder = Some(h);
+                    break;
+                }
+            }
+            if let Some(holder) = holder {
                 return Ok(WriteOutcome::Skipped {
                     reason: Reason::new(
                         ReasonCode::ExistsInTarget,
@@ -596,10 +613,7 @@ impl Sink for SupertokensSink {
                         .find_map(|e| e.error_message.clone())
                         .unwrap_or_else(|| "failed, without a message".into());
                     self.answered_failed.extend(es.iter().map(|e| e.id.clone()));
-                    Some(
-                        self.outcome_of_failure(&t.ticket, &message)
-                            .map_err(backend)?,
-                    )
+                    Some(self.outcome_of_failure(es[0], &message).map_err(backend)?)
                 }
             };
             answers.push(answer);
