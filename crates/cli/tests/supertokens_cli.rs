@@ -326,3 +326,56 @@ fn plan_names_the_users_the_core_would_refuse_and_sends_nothing() {
     );
     assert_eq!(fs.stat(&["accepted"]), 0, "plan sent users");
 }
+
+#[test]
+fn each_digest_goes_native_re_encoded_or_without_a_password_as_the_core_can_verify_it() {
+    let Some(fs) = FakeSupertokens::start(&["--process-interval", "0.1"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ndjson = dir.path().join("users.ndjson");
+    // Known-answer digests of "password" (crates/hash/src/kats.rs), and one the core cannot
+    // verify (MD5).
+    let user = |id: &str, digest: &str| {
+        serde_json::json!({
+            "source_id": id,
+            "emails": [{"address": format!("{id}@example.com"), "verified": true, "primary": true}],
+            "password": {"digest": digest},
+        })
+        .to_string()
+    };
+    let lines = [
+        user("argon2id", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"),
+        user("argon2i", "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA"),
+        user("ldap_argon2", "{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$IyTQMsvzB2JHDiWx8fq7Ew$VhYOA7AL0kbRXI5g2kOyyp8St1epkNj7WZyUY4pAIQQ"),
+        user("md5", "5f4dcc3b5aa765d61d8327deb882cf99"),
+    ];
+    std::fs::write(&ndjson, lines.join("\n") + "\n").unwrap();
+    let from = format!("ndjson:{}", ndjson.display());
+    let summary = complete(&mut migrate(
+        &fs,
+        &from,
+        &dir.path().join("j.sqlite"),
+        &["--unverifiable", "no-password"],
+    ));
+    assert_eq!(summary["counts"]["migrated"], 4, "{summary}");
+    let formats = &summary["hash_formats"];
+    assert_eq!(formats["argon2id"]["support"], "native", "{formats}");
+    assert_eq!(formats["ldap_argon2"]["support"], "re_encoded", "{formats}");
+    assert_eq!(formats["md5"]["support"], "unverifiable", "{formats}");
+    let users = imported(&fs);
+    for id in ["argon2id", "argon2i", "ldap_argon2"] {
+        let email = format!("{id}@example.com");
+        assert!(fs.signin(&email, "password"), "{id} cannot sign in");
+        assert!(!fs.signin(&email, "Password"), "{id}: a wrong password signs in");
+        let m = &users[id]["loginMethods"][0];
+        assert_eq!(m["recipeId"], "emailpassword", "{id}: {m}");
+    }
+    // The LDAP digest went as the core's own argon2 form.
+    let stored = users["ldap_argon2"]["loginMethods"][0]["passwordHash"].to_string();
+    assert!(stored.starts_with("\"$argon2id$"), "{stored}");
+    // The MD5 user came without a password: it signs in with an email code.
+    let m = &users["md5"]["loginMethods"][0];
+    assert_eq!(m["recipeId"], "passwordless", "{m}");
+    assert!(!fs.signin("md5@example.com", "password"));
+}
