@@ -867,6 +867,23 @@ def suite_bench(spec):
         f.stop()
 
 
+def suite_rate_limit(f):
+    f.config(limit=2, window=30)
+    seen = [f.raw_call("GET", "/bulk-import/users/count") for _ in range(3)]
+    check("a limit of 2 answers two requests in a window",
+          [s for s, _, _ in seen[:2]] == [200, 200], [s for s, _, _ in seen])
+    st, headers, body = seen[2]
+    retry = {k.lower(): v for k, v in headers.items()}.get("retry-after")
+    check("the third is 429 with Retry-After in whole seconds to the window's end",
+          st == 429 and retry is not None and 1 <= int(retry) <= 30, (st, headers))
+    check("sign-in is never rate limited (a test checks users through it)",
+          f.call("POST", "/recipe/signin", {"email": "nobody@example.com", "password": "x"})[0]
+          == 200)
+    check("rate_limited counted", f.stats()["rate_limited"] >= 1)
+    f.config(limit=0)
+    check("limit 0 lifts it", f.raw_call("GET", "/bulk-import/users/count")[0] == 200)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--spec", default=os.environ.get("SUPERTOKENS_SPEC", DEFAULT_SPEC))
@@ -878,7 +895,7 @@ def main():
     check("startup < 3 s (%.2fs)" % f.startup, f.startup < 3)
     try:
         for suite in (suite_http, suite_validation, suite_listing, suite_processing,
-                      suite_failures, suite_cron, suite_faults):
+                      suite_failures, suite_cron, suite_faults, suite_rate_limit):
             try:
                 suite(f)
             except Exception as e:  # a crash in a suite is a failure, the others still run

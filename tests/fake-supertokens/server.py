@@ -675,6 +675,13 @@ class Store:
         self.firebase_salt_separator = args.firebase_salt_separator
         self.api_keys = [k.strip() for k in (args.api_key or "").split(",") if k.strip()] or None
         self.bcrypt_rounds = args.bcrypt_rounds
+        # A rate limit in front of the core (SuperTokens' managed service, a proxy): at most
+        # `limit` requests to the migration endpoints per fixed `window`; 0 = none.
+        self.limit = args.limit
+        self.window = args.window
+        self.window_start = time.monotonic()
+        self.window_index = 0
+        self.window_count = 0
         self.reset()
 
     def reset(self):
@@ -707,7 +714,23 @@ class Store:
                       "processed": 0, "failed": 0, "failed_by_code": {}, "rounds": 0,
                       "chunks": 0, "claimed": 0, "removed": 0, "duplicate_attempts": 0,
                       "signin_ok": 0, "signin_wrong": 0, "totp_ok": 0, "totp_invalid": 0,
-                      "firebase_separator_mismatch": 0, "too_large": 0}
+                      "firebase_separator_mismatch": 0, "too_large": 0,
+                      "rate_limited": 0}
+
+    def over_limit(self):
+        """Counts one request in the current window: None when within the limit, else the
+        whole seconds (at least 1) to the window's end, for Retry-After. Caller holds the lock."""
+        if not self.limit:
+            return None
+        now = time.monotonic()
+        w = int((now - self.window_start) // self.window)
+        if w != self.window_index:
+            self.window_index, self.window_count = w, 0
+        self.window_count += 1
+        if self.window_count <= self.limit:
+            return None
+        end = self.window_start + (w + 1) * self.window
+        return max(1, int(end - now + 0.999))
 
     # -- ids
     def new_uuid(self):
@@ -1292,7 +1315,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ClientGone()
         return raw
 
-    def _send(self, status, body, text=False):
+    def _send(self, status, body, text=False, retry_after=None):
         if isinstance(body, bytes):
             data = body
         elif text:
@@ -1302,6 +1325,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", TEXT_TYPE if text else JSON_TYPE)
         self.send_header("Content-Length", str(len(data)))
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -1414,6 +1439,11 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 for k, v in changes.items():
                     setattr(st, k, v)
+                    if k in ("limit", "window"):
+                        # A new budget starts a new window now.
+                        st.window_start = time.monotonic()
+                        st.window_index = 0
+                        st.window_count = 0
                     if k == "seed":
                         st.attempts = {}
                         st.rng = random.Random(v)
@@ -1428,7 +1458,8 @@ class Handler(BaseHTTPRequestHandler):
                    "process_interval": (float, 0.01, None), "seed": (int, None, None),
                    "slow_seconds": (float, 0, None), "chunk_size": (int, 1, None),
                    "max_body_bytes": (int, 1, None), "account_linking": (bool, None, None),
-                   "mfa": (bool, None, None), "bcrypt_rounds": (int, 4, 31)}
+                   "mfa": (bool, None, None), "bcrypt_rounds": (int, 4, 31),
+                   "limit": (int, 0, None), "window": (float, 0.01, None)}
 
     def _parse_config(self, cfg):
         if not isinstance(cfg, dict):
@@ -1457,7 +1488,7 @@ class Handler(BaseHTTPRequestHandler):
                 "slow_seconds": st.slow_seconds, "chunk_size": st.chunk_size,
                 "max_body_bytes": st.max_body_bytes, "account_linking": st.account_linking,
                 "mfa": st.mfa, "multitenancy": st.multitenancy, "tenants": sorted(st.tenants),
-                "bcrypt_rounds": st.bcrypt_rounds,
+                "bcrypt_rounds": st.bcrypt_rounds, "limit": st.limit, "window": st.window,
                 "firebase_signer_key_set": st.firebase_signer_key is not None,
                 "firebase_salt_separator": st.firebase_salt_separator,
                 "api_key_required": st.api_keys is not None}
@@ -1492,6 +1523,14 @@ class Handler(BaseHTTPRequestHandler):
         except Reply as r:
             return self._finish(r.status, r.body, r.text, r.violation)
 
+        if api in FAULTED:
+            with st.lock:
+                retry = st.over_limit()
+                if retry is not None:
+                    st.stats["rate_limited"] += 1
+            if retry is not None:
+                return self._finish(429, "Too many requests", True, retry_after=retry)
+
         fault = None
         if api in FAULTED:
             fkey = ("sha256=" + hashlib.sha256(raw).hexdigest()) if self.command == "POST" \
@@ -1525,7 +1564,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._finish(500, "Internal Error", True)
         return self._finish(status, body, text, violation)
 
-    def _finish(self, status, body, text=False, violation=None):
+    def _finish(self, status, body, text=False, violation=None, retry_after=None):
         st = self.st
         with st.lock:
             st.count_status(status)
@@ -1533,7 +1572,7 @@ class Handler(BaseHTTPRequestHandler):
                 st.stats["unauthorized"] += 1
             if violation:
                 st.violation(violation)
-        self._send(status, body, text)
+        self._send(status, body, text, retry_after)
         return status
 
     def _drop(self):
@@ -2023,6 +2062,9 @@ def main(argv=None):
     ap.add_argument("--totp-max-attempts", type=int, default=5)
     ap.add_argument("--totp-cooldown-seconds", type=int, default=900)
     ap.add_argument("--fault-rate", type=float, default=0.0, help="fault probability per request")
+    ap.add_argument("--limit", type=int, default=0,
+                    help="requests to the migration endpoints per --window (0: no limit)")
+    ap.add_argument("--window", type=float, default=1.0, help="rate-limit window, seconds")
     ap.add_argument("--seed", type=int, default=1, help="seed for ids and faults")
     ap.add_argument("--slow-seconds", type=float, default=3, help="delay of the 'slow' fault")
     ap.add_argument("--max-body-bytes", type=int, default=32 << 20,

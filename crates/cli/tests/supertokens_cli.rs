@@ -345,9 +345,18 @@ fn each_digest_goes_native_re_encoded_or_without_a_password_as_the_core_can_veri
         .to_string()
     };
     let lines = [
-        user("argon2id", "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc"),
-        user("argon2i", "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA"),
-        user("ldap_argon2", "{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$IyTQMsvzB2JHDiWx8fq7Ew$VhYOA7AL0kbRXI5g2kOyyp8St1epkNj7WZyUY4pAIQQ"),
+        user(
+            "argon2id",
+            "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+        ),
+        user(
+            "argon2i",
+            "$argon2i$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$wWKIMhR9lyDFvRz9YTZweHKfbftvj+qf+YFY4NeBbtA",
+        ),
+        user(
+            "ldap_argon2",
+            "{ARGON2}$argon2id$v=19$m=65536,t=2,p=1$IyTQMsvzB2JHDiWx8fq7Ew$VhYOA7AL0kbRXI5g2kOyyp8St1epkNj7WZyUY4pAIQQ",
+        ),
         user("md5", "5f4dcc3b5aa765d61d8327deb882cf99"),
     ];
     std::fs::write(&ndjson, lines.join("\n") + "\n").unwrap();
@@ -367,7 +376,10 @@ fn each_digest_goes_native_re_encoded_or_without_a_password_as_the_core_can_veri
     for id in ["argon2id", "argon2i", "ldap_argon2"] {
         let email = format!("{id}@example.com");
         assert!(fs.signin(&email, "password"), "{id} cannot sign in");
-        assert!(!fs.signin(&email, "Password"), "{id}: a wrong password signs in");
+        assert!(
+            !fs.signin(&email, "Password"),
+            "{id}: a wrong password signs in"
+        );
         let m = &users[id]["loginMethods"][0];
         assert_eq!(m["recipeId"], "emailpassword", "{id}: {m}");
     }

@@ -54,7 +54,14 @@ fn supertokens_sink_passes_the_conformance_kit() {
         count_users: &|| fs.users().len() as u64,
         unique_identifiers: true,
         keeps_ids: false,
-        throttle: None,
+        throttle: Some(&|on| {
+            fs.configure(if on {
+                json!({"limit": 3, "window": 1})
+            } else {
+                json!({"limit": 0})
+            });
+            fs.stat(&["rate_limited"])
+        }),
         pg_journal: &journal_db.url(),
     });
     assert_eq!(fs.stat(&["spec_violations"]), 0, "{}", fs.stats());
