@@ -101,6 +101,9 @@ pub enum Command {
     /// Show what `migrate` would do, without writing anything.
     #[command(after_help = platforms_help())]
     Plan(PlanArgs),
+    /// Where a migration stands: its journal's records by state and, for a target that imports
+    /// in the background (SuperTokens), the target's own queue. Safe while a run is going.
+    Status(StatusArgs),
     /// Source-id → target-id maps for updating foreign keys in your own database.
     #[command(subcommand)]
     Idmap(IdmapCommand),
@@ -301,6 +304,27 @@ pub struct RemapArgs {
     /// Old ids rewritten per transaction.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The journal of the migration; a SQLite path or a PostgreSQL URL.
+    #[arg(
+        long,
+        value_name = "PATH|URL",
+        default_value = "authferry-journal.sqlite"
+    )]
+    pub journal: PathBuf,
+    /// The target to ask about its queue, when the journal's spelling of it cannot be opened
+    /// again (a password in it is masked). Default: the journal's target.
+    #[arg(long, value_name = "TARGET")]
+    pub to: Option<String>,
+    /// Only the journal: do not ask the target.
+    #[arg(long)]
+    pub journal_only: bool,
+    /// One JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

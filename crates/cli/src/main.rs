@@ -36,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Migrate(a) => commands::migrate::migrate(a),
         args::Command::Plan(a) => commands::migrate::plan(a),
+        args::Command::Status(a) => commands::status::status(a).map(|()| 0),
         args::Command::Idmap(args::IdmapCommand::Export(a)) => {
             commands::idmap::export(a).map(|()| 0)
         }

@@ -391,3 +391,79 @@ fn each_digest_goes_native_re_encoded_or_without_a_password_as_the_core_can_veri
     assert_eq!(m["recipeId"], "passwordless", "{m}");
     assert!(!fs.signin("md5@example.com", "password"));
 }
+
+fn status(journal: &Path, json: bool) -> (Output, String) {
+    let mut c = authferry();
+    c.args(["status", "--journal"]).arg(journal);
+    if json {
+        c.arg("--json");
+    }
+    let out = c.output().unwrap();
+    let t = text(&out);
+    assert!(!t.contains(API_KEY), "the API key was printed");
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    (out, t)
+}
+
+#[test]
+fn status_shows_the_run_and_the_cores_queue_while_the_import_waits_and_after() {
+    // The core imports nothing until told: the run submits everyone and waits.
+    let Some(fs) = FakeSupertokens::start(&["--process-rate", "0", "--process-interval", "0.1"])
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    let n = 1500u64;
+    authferry_platforms::synthetic::write_clerk_csv(&csv, n, 4).unwrap();
+    let from = format!("clerk-csv:{}", csv.display());
+    let journal = dir.path().join("journal.sqlite");
+    let child = migrate(&fs, &from, &journal, &[]).spawn().unwrap();
+    let waiting = std::time::Instant::now();
+    let seen = loop {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "the run never submitted everyone"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        if !journal.exists() {
+            continue;
+        }
+        let (out, _) = status(&journal, true);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if v["counts"]["submitted"] == n {
+            break v;
+        }
+    };
+    assert_eq!(seen["counts"]["migrated"], 0, "{seen}");
+    let queue = seen["target_queue"].as_object().expect("the core's queue");
+    let new: u64 = queue
+        .iter()
+        .filter(|(k, _)| k.contains("NEW"))
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(new, n, "{seen}");
+    let (_, human) = status(&journal, false);
+    assert!(
+        human.contains("submitted") && human.contains(&n.to_string()),
+        "{human}"
+    );
+    assert!(human.contains("NEW"), "{human}");
+
+    // The core gets going; the same run finishes and says so.
+    fs.configure(serde_json::json!({"process_rate": 5000}));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (out, _) = status(&journal, true);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["counts"]["migrated"], n, "{v}");
+    assert_eq!(v["counts"]["submitted"], 0, "{v}");
+    assert!(
+        v["target_queue"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|c| c == 0),
+        "{v}"
+    );
+}

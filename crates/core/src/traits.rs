@@ -257,6 +257,12 @@ pub trait Sink: Send {
     fn plan_notes(&mut self) -> Vec<String> {
         Vec::new()
     }
+    /// What the target reports of work it has accepted and not finished (a bulk-import queue:
+    /// entries by status), for `authferry status`. Read-only. Empty for targets that finish
+    /// each write before answering.
+    fn status(&mut self) -> Result<Vec<(String, u64)>, SinkError> {
+        Ok(Vec::new())
+    }
     /// After the last batch: notes for the person running the migration.
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {
         Ok(Vec::new())

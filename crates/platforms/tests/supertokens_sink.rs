@@ -199,10 +199,27 @@ fn every_user_arrives_once_under_faults_and_a_refused_user_fails_alone() {
         500,
     );
     assert_eq!(again.counts.already_present, n - 1, "{:?}", again.counts);
+    assert_eq!(again.counts.failed, 1, "{:?}", again.counts);
     assert!(
         fs.stat(&["requests"]) - requests < 20,
         "a finished run sent again"
     );
+
+    // Fixed in the core (the role created), the next run sends the failed user again.
+    fs.create_role("superadmin");
+    let fixed = migrate(
+        &fs,
+        &journal,
+        Users {
+            next: 0,
+            end: n,
+            bad: Some(1234),
+        },
+        500,
+    );
+    assert_eq!(fixed.counts.migrated, 1, "{:?}", fixed.counts);
+    assert_eq!(fixed.counts.failed, 0, "{:?}", fixed.counts);
+    assert_eq!(imported(&fs)["user_001234"]["roles"], json!(["superadmin"]));
 }
 
 /// `Users`, ids prefixed (another source's users with the same emails).

@@ -4,3 +4,4 @@ pub mod hash;
 pub mod idmap;
 pub mod migrate;
 pub mod remap;
+pub mod status;

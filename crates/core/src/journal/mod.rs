@@ -76,6 +76,21 @@ pub enum Stored {
     Done(State),
 }
 
+/// The journal's records by where they stand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Tally {
+    pub records: u64,
+    pub migrated: u64,
+    pub already_present: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// Accepted by a target that settles later, not settled yet.
+    pub submitted: u64,
+    /// Handed to the target by a run that stopped before its answer: the next run looks in
+    /// the target before sending any again.
+    pub in_flight: u64,
+}
+
 /// One row of the journal, for reports and the id map.
 #[derive(Clone, Debug)]
 pub struct JournalRecord {
@@ -509,6 +524,29 @@ impl Journal {
             tx: self.store.begin()?,
             source_ref,
         })
+    }
+
+    /// A value the journal keeps about its migration: `target` (the target as spelt, its
+    /// password masked), `target_instance`, `source_ids`, `started_at`.
+    pub fn meta(&mut self, key: &str) -> Result<Option<String>, JournalError> {
+        self.store.meta(key)
+    }
+
+    /// Every record counted by where it stands (`authferry status`).
+    pub fn tally(&mut self) -> Result<Tally, JournalError> {
+        let mut t = Tally::default();
+        self.store.for_each_record(&mut |r: JournalRecord| {
+            t.records += 1;
+            match r.state {
+                Stored::Pending => t.in_flight += 1,
+                Stored::Submitted => t.submitted += 1,
+                Stored::Done(State::Migrated) => t.migrated += 1,
+                Stored::Done(State::AlreadyPresent) => t.already_present += 1,
+                Stored::Done(State::Skipped) => t.skipped += 1,
+                Stored::Done(State::Failed) => t.failed += 1,
+            }
+        })?;
+        Ok(t)
     }
 
     /// Every record (for `idmap export` and reports).

@@ -11,7 +11,7 @@
 //! * Exactly once: a request whose answer was lost, and every record a crash left in flight,
 //!   are first looked up in the core — its bulk-import table, then the external-id mapping —
 //!   and only users found in neither are sent (again). Failed entries are removed from the
-//!   core's table once the run has recorded them, so that `--retry-failed` can send them again.
+//!   core's table once the run has recorded them, so that the next run can send them again after a fix.
 
 use super::api::{
     ApiError, Attempt, BulkEntry, CoreApi, MAX_BATCH, MAX_RATE_LIMITED, first_line, mask,
@@ -627,6 +627,18 @@ impl Sink for SupertokensSink {
 
     fn plan_notes(&mut self) -> Vec<String> {
         self.notes()
+    }
+
+    fn status(&mut self) -> Result<Vec<(String, u64)>, SinkError> {
+        let [new, processing, failed, _] = self.counts().map_err(backend)?;
+        Ok(vec![
+            ("waiting in the core's bulk-import queue (NEW)".into(), new),
+            ("being imported by the core (PROCESSING)".into(), processing),
+            (
+                "failed in the core, not yet recorded by a run (FAILED)".into(),
+                failed,
+            ),
+        ])
     }
 
     fn finish(&mut self) -> Result<Vec<String>, SinkError> {
