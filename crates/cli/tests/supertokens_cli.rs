@@ -467,3 +467,41 @@ fn status_shows_the_run_and_the_cores_queue_while_the_import_waits_and_after() {
         "{v}"
     );
 }
+
+#[test]
+fn the_failure_log_names_each_record_its_field_and_the_cores_words() {
+    let Some(fs) = FakeSupertokens::start(&["--process-interval", "0.1", "--roles", "member"])
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ndjson = dir.path().join("users.ndjson");
+    let lines = [
+        r#"{"source_id":"ok_1","emails":[{"address":"a@example.com","verified":true}],"public_metadata":{"roles":["member"]}}"#,
+        r#"{"source_id":"no_such_role","emails":[{"address":"b@example.com","verified":true}],"public_metadata":{"roles":["owner"]}}"#,
+        r#"{"source_id":"ok_2","emails":[{"address":"c@example.com","verified":true}]}"#,
+    ];
+    std::fs::write(&ndjson, lines.join("\n") + "\n").unwrap();
+    let failures = dir.path().join("failures.ndjson");
+    let out = migrate(
+        &fs,
+        &format!("ndjson:{}", ndjson.display()),
+        &dir.path().join("j.sqlite"),
+        &["--roles-from", "public_metadata.roles", "--failures"],
+    )
+    .arg(&failures)
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let log = std::fs::read_to_string(&failures).unwrap();
+    let rows: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{log}");
+    let row = rows[0].to_string();
+    assert!(row.contains("no_such_role"), "{row}");
+    assert!(row.contains("field `public_metadata.roles`"), "{row}");
+    assert!(row.contains("Role owner does not exist."), "{row}");
+    assert_eq!(imported(&fs).len(), 2);
+}

@@ -165,7 +165,8 @@ fn every_user_arrives_once_under_faults_and_a_refused_user_fails_alone() {
         .expect("the refused user is reported");
     assert_eq!(problem.code, ReasonCode::TargetRejected);
     assert!(
-        problem.reason.contains("Role superadmin does not exist"),
+        problem.reason.contains("Role superadmin does not exist")
+            && problem.reason.starts_with("field `public_metadata.roles`"),
         "{}",
         problem.reason
     );

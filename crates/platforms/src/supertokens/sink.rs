@@ -184,6 +184,45 @@ fn secrets_of(body: &Value) -> Vec<&str> {
     s
 }
 
+/// The canonical field a message of the core is about (its messages name the bulk-import
+/// field), so that a failure says which of the record's fields to fix.
+fn field_of(message: &str, roles: Option<&mapping::RolesFrom>) -> Option<String> {
+    let m = message;
+    let field = if m.contains("externalUserId") {
+        "source_id".to_string()
+    } else if m.contains("Role ") || m.contains("role ") || m.contains("userRoles") {
+        match roles {
+            Some(r) => format!("{}.{}", r.metadata.name(), r.path.join(".")),
+            None => "roles".to_string(),
+        }
+    } else if m.contains("TOTP") || m.contains("totp") || m.contains("MFA") {
+        "totp_secret".to_string()
+    } else if m.contains("assword") || m.contains("hashingAlgorithm") || m.contains("BCrypt") {
+        "password".to_string()
+    } else if m.contains("thirdParty") {
+        "external_accounts".to_string()
+    } else if m.contains("phoneNumber") {
+        "primary_phone".to_string()
+    } else if m.contains("timeJoined") {
+        "created_at".to_string()
+    } else if m.contains("userMetadata") {
+        "metadata".to_string()
+    } else if m.contains("email") {
+        "primary_email".to_string()
+    } else {
+        return None;
+    };
+    Some(field)
+}
+
+/// `field `X`: ` before a reason about field X, when the message names one.
+fn about_field(message: &str, roles: Option<&mapping::RolesFrom>) -> String {
+    match field_of(message, roles) {
+        Some(f) => format!("field `{f}`: "),
+        None => String::new(),
+    }
+}
+
 /// Messages of failed imports that mean "an account with this identifier already exists".
 const CONFLICT_CODES: &[&str] = &[
     "E003", "E005", "E006", "E007", "E020", "E021", "E022", "E031",
@@ -289,9 +328,10 @@ impl SupertokensSink {
                                     .map(|e| mask(e, &secrets))
                                     .collect::<Vec<_>>()
                                     .join("; ");
+                                let field = about_field(&text, self.opts.roles_from.as_ref());
                                 out[i] = Some(failed(
                                     ReasonCode::TargetRejected,
-                                    format!("the SuperTokens core refused the user: {text}"),
+                                    format!("{field}the SuperTokens core refused the user: {text}"),
                                 ));
                             }
                             None => keep.push((i, id, body)),
@@ -420,9 +460,10 @@ impl SupertokensSink {
                 });
             }
         }
+        let field = about_field(message, self.opts.roles_from.as_ref());
         Ok(failed(
             ReasonCode::TargetRejected,
-            format!("the SuperTokens core failed the import: {message}"),
+            format!("{field}the SuperTokens core failed the import: {message}"),
         ))
     }
 
@@ -689,6 +730,27 @@ mod tests {
             errors_by_index(r#"{"error":"You can only add 10000 users at a time."}"#),
             None
         );
+    }
+
+    #[test]
+    fn the_cores_messages_name_the_records_field() {
+        let roles: mapping::RolesFrom = "public_metadata.roles".parse().unwrap();
+        assert_eq!(
+            about_field("Role superadmin does not exist.", Some(&roles)),
+            "field `public_metadata.roles`: "
+        );
+        assert_eq!(
+            about_field("Password hash is in invalid BCrypt format", None),
+            "field `password`: "
+        );
+        assert_eq!(
+            about_field(
+                "E034: Role does not exist! You need to pre-create the role",
+                None
+            ),
+            "field `roles`: "
+        );
+        assert_eq!(about_field("Internal Error", None), "");
     }
 
     #[test]
