@@ -15,6 +15,19 @@ fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// CPU time (user + system) this process has used so far, in seconds (Linux
+/// `/proc/self/stat`, in USER_HZ = 100 ticks a second): authferry's own share when the target
+/// does the heavy work elsewhere (a SuperTokens core importing in the background).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("authferry-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -56,9 +69,13 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         ..Default::default()
     };
     let journal_location = journal.location();
+    let cpu_before = cpu_seconds();
     let t1 = Instant::now();
     let summary = authferry_core::run(source, sink.as_mut(), &mut journal, opts, &mut Quiet)?;
     let seconds = t1.elapsed().as_secs_f64();
+    let cpu = cpu_seconds()
+        .zip(cpu_before)
+        .map(|(a, b)| ((a - b) * 100.0).round() / 100.0);
     drop(journal);
     drop(sink);
     let _ = std::fs::remove_dir_all(&dir);
@@ -71,6 +88,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         "peak_rss_mb": peak_rss_bytes().map(|b| (b as f64 / 1048576.0 * 10.0).round() / 10.0),
         "peak_rss_mb_before_run": rss_before.map(|b| (b as f64 / 1048576.0 * 10.0).round() / 10.0),
         "generate_seconds": (generate_seconds * 100.0).round() / 100.0,
+        "cpu_seconds": cpu,
         "migrated": summary.counts.migrated,
         "skipped": summary.counts.skipped,
         "failed": summary.counts.failed,
