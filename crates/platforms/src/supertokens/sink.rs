@@ -21,7 +21,7 @@ use authferry_core::{
     Existing, Reason, ReasonCode, Requirement, Sink, SinkCapabilities, SinkError, Ticket, User,
     UserRule, WriteItem, WriteOutcome,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -742,6 +742,7 @@ impl SupertokensSink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_request_is_the_entries_as_sent() {
