@@ -22,6 +22,7 @@ mod format;
 pub mod fuzzing;
 mod kdf;
 mod legacy;
+mod new;
 mod params;
 mod parse;
 
@@ -35,6 +36,7 @@ pub use capability::{
 pub use cost::{Budget, Cost, set_budget, work_model_json};
 pub use error::HashError;
 pub use format::{CLERK_HASHERS, Format, set_hasher_aliases};
+pub use new::{BCRYPT_COST, hash_password};
 pub use params::ExtParams;
 
 use kdf::Kdf;
