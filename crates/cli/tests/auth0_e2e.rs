@@ -6,7 +6,8 @@
 //! 1.7.25's own `auth.api.signInEmail` (and `signInUsername`, `signInPhoneNumber`), through
 //! `tests/e2e/better-auth/signin-check.mjs`, then signs in every password user with the right
 //! password and refuses a wrong one; users without a password (social, sms, passwordless,
-//! enterprise) and the users whose records must fail are refused.
+//! enterprise) and the users whose records must fail are refused. The same fixtures also go
+//! `--to clerk`, against the fake Clerk Backend API (the Clerk leg, at the end).
 //!
 //! Needs `npm ci` in `tests/e2e/better-auth/`. Without `node_modules` the test skips LOUDLY,
 //! unless `AUTHFERRY_E2E_REQUIRED` is set, in which case it fails.
@@ -96,6 +97,23 @@ fn secrets_of_fixtures(passwords: &BTreeMap<String, String>) -> Secrets {
     Secrets(v)
 }
 
+/// The records that must fail (the generator's special cases), with what their reason says.
+fn must_fail(users: &[Exported]) -> BTreeMap<String, &'static str> {
+    let id_of = |n: u32| {
+        users
+            .iter()
+            .find(|u| u.number == Some(n))
+            .map(|u| u.id.clone())
+            .unwrap()
+    };
+    BTreeMap::from([
+        (id_of(15), "is not a bcrypt digest"),
+        (id_of(16), "no entry in the password-hash export"),
+        (id_of(17), "last_password_reset"),
+        (id_of(18), "two entries"),
+    ])
+}
+
 fn authferry(args: &[&str], secret: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_authferry"));
     c.args(args)
@@ -115,20 +133,7 @@ fn auth0_users_sign_in_through_real_better_auth() {
         serde_json::from_str(&std::fs::read_to_string(fixture("passwords.json")).unwrap()).unwrap();
     let users = exported();
     assert!(users.len() >= 200, "the fixture has at least 200 users");
-    let id_of = |n: u32| {
-        users
-            .iter()
-            .find(|u| u.number == Some(n))
-            .map(|u| u.id.clone())
-            .unwrap()
-    };
-    // The records that must fail (the generator's special cases), with what their reason says.
-    let must_fail: BTreeMap<String, &str> = BTreeMap::from([
-        (id_of(15), "is not a bcrypt digest"),
-        (id_of(16), "no entry in the password-hash export"),
-        (id_of(17), "last_password_reset"),
-        (id_of(18), "two entries"),
-    ]);
+    let must_fail = must_fail(&users);
 
     // (a) migrate
     let db = tmp.path().join("ba.db");
@@ -397,5 +402,253 @@ fn auth0_users_sign_in_through_real_better_auth() {
         "better-auth {BETTER_AUTH_VERSION}: {} checks passed ({signed_in} users signed in with their Auth0 password, {by_username} also by username; {} refusals)",
         lines.len(),
         lines.len() - signed_in
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the Clerk leg
+
+/// `--to clerk` against the fake Clerk Backend API (every request body validated against
+/// Clerk's OpenAPI spec): the Auth0 users arrive once each under their Auth0 `user_id` as
+/// `external_id`, each joined bcrypt digest stored as it is under Clerk's `bcrypt` hasher, and
+/// authferry's hash crate verifies every fixture password against what Clerk stored (a wrong
+/// one fails); the records that must fail fail for the same reasons as into Better Auth;
+/// emails with their verification, phones, usernames, names, `app_metadata` (private),
+/// `user_metadata` (unsafe), creation times and blocks come along. Skips unless the fake
+/// server's Python is set up (`AUTHFERRY_FAKE_CLERK_PYTHON`, which `scripts/test` sets;
+/// `AUTHFERRY_FAKE_CLERK_REQUIRED` makes a missing one a failure).
+#[test]
+fn auth0_users_arrive_in_clerk_with_verifiable_passwords() {
+    use authferry_testkit::fake_clerk::{FakeClerk, TEST_KEY};
+    let Some(fc) = FakeClerk::start(&["--limit", "1000", "--window", "1"]) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let passwords: BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(fixture("passwords.json")).unwrap()).unwrap();
+    let users = exported();
+    assert!(users.len() >= 200, "the fixture has at least 200 users");
+    let must_fail = must_fail(&users);
+    let mut secrets = secrets_of_fixtures(&passwords);
+    secrets.push("the Clerk secret key", TEST_KEY);
+    let raw: BTreeMap<String, Value> = std::fs::read_to_string(fixture("users.ndjson"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|v| (v["user_id"].as_str().unwrap().to_owned(), v))
+        .collect();
+    let fixture_digests: BTreeSet<String> =
+        std::fs::read_to_string(fixture("password-hashes.ndjson"))
+            .unwrap()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|e| e["passwordHash"].as_str().map(str::to_owned))
+            .collect();
+
+    let path = |p: &Path| p.display().to_string();
+    let journal = tmp.path().join("journal.sqlite");
+    let report = tmp.path().join("report.json");
+    let failures = tmp.path().join("failures.ndjson");
+    let from = format!("auth0:{}", fixture("users.ndjson").display());
+    let hashes = fixture("password-hashes.ndjson").display().to_string();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authferry"));
+    cmd.args([
+        "migrate",
+        "--from",
+        &from,
+        "--with-password-hashes",
+        &hashes,
+        "--to",
+        "clerk",
+        "--rate",
+        "1000/1s",
+        "--journal",
+        &path(&journal),
+        "--report",
+        &path(&report),
+        "--failures",
+        &path(&failures),
+    ])
+    .env("CLERK_SECRET_KEY", TEST_KEY)
+    .env("CLERK_API_URL", &fc.url)
+    .env("NO_COLOR", "1");
+    let migrate = run(cmd, Duration::from_secs(300));
+    secrets.assert_absent("authferry migrate's stdout", &migrate.stdout);
+    secrets.assert_absent("authferry migrate's stderr", &migrate.stderr);
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        let p = entry.unwrap().path();
+        secrets.assert_absent(
+            &p.display().to_string(),
+            &String::from_utf8_lossy(&std::fs::read(&p).unwrap()),
+        );
+    }
+    assert_eq!(
+        migrate.status.code(),
+        Some(3),
+        "some records fail by design (exit 3)\n--- stdout\n{}\n--- stderr\n{}",
+        migrate.stdout,
+        migrate.stderr
+    );
+    assert_eq!(fc.stat(&["spec_violations"]), 0, "{}", fc.stats());
+
+    // Exactly the records that must fail failed, with the same reasons as into Better Auth.
+    let failed = read_ndjson(&failures);
+    let by_id: BTreeMap<String, String> = failed
+        .iter()
+        .filter_map(|f| {
+            Some((
+                f["source_id"].as_str()?.to_string(),
+                f["reason"].as_str().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    for (id, why) in &must_fail {
+        let reason = by_id
+            .get(id)
+            .unwrap_or_else(|| panic!("{id} did not fail: {failed:#?}"));
+        assert!(reason.contains(why), "{id}: {reason}");
+    }
+    assert_eq!(by_id.len(), must_fail.len(), "only those fail: {failed:#?}");
+
+    // Every other user is in Clerk, once, under its Auth0 id.
+    let all = fc.users();
+    let stored: BTreeMap<String, Value> = all
+        .iter()
+        .map(|u| {
+            (
+                u["external_id"].as_str().unwrap_or_default().to_owned(),
+                u.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(stored.len(), all.len(), "an external_id twice in Clerk");
+    let expected: BTreeSet<String> = users
+        .iter()
+        .filter(|u| !must_fail.contains_key(&u.id))
+        .map(|u| u.id.clone())
+        .collect();
+    assert_eq!(
+        stored.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "every migrated user is in Clerk by external_id, and nothing else"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        report["counts"]["migrated"],
+        expected.len() as u64,
+        "{report:#}"
+    );
+
+    let mut to_verify = Vec::new();
+    let (mut blocked, mut with_phone, mut unverified) = (0, 0, 0);
+    for id in &expected {
+        let (c, a) = (&stored[id], &raw[id]);
+        assert_eq!(c["banned"] == true, a["blocked"] == true, "{id}: banned");
+        blocked += usize::from(a["blocked"] == true);
+        assert_eq!(c["username"], a["username"], "{id}: username");
+        if a["given_name"].is_null() && a["family_name"].is_null() {
+            // Only a display name (`name`, else `nickname`): whole into first_name, and never
+            // the email Auth0 fills `name` with.
+            assert!(
+                c["first_name"].is_null()
+                    || c["first_name"] == a["name"]
+                    || c["first_name"] == a["nickname"],
+                "{id}: first name {}",
+                c["first_name"]
+            );
+            assert_ne!(c["first_name"], a["email"], "{id}: the email is no name");
+            assert!(c["last_name"].is_null(), "{id}");
+        } else {
+            assert_eq!(c["first_name"], a["given_name"], "{id}: first name");
+            assert_eq!(c["last_name"], a["family_name"], "{id}: last name");
+        }
+        let or_empty = |v: &Value| if v.is_null() { json!({}) } else { v.clone() };
+        assert_eq!(
+            c["private_metadata"],
+            or_empty(&a["app_metadata"]),
+            "{id}: app_metadata is private"
+        );
+        assert_eq!(
+            c["unsafe_metadata"],
+            or_empty(&a["user_metadata"]),
+            "{id}: user_metadata is unsafe"
+        );
+        assert_eq!(c["public_metadata"], json!({}), "{id}: nothing is public");
+        let created = a["created_at"].as_str().unwrap();
+        let created = authferry_platforms::shared::parse_date_text(created)
+            .unwrap_or_else(|| panic!("{id}: {created}"));
+        assert_eq!(
+            c["created_at"].as_i64(),
+            Some(created.millis()),
+            "{id}: created_at"
+        );
+        // The primary email with its verification (Clerk's "reserved" is unverified).
+        match a["email"].as_str() {
+            Some(email) => {
+                let e = &c["email_addresses"][0];
+                assert_eq!(e["email_address"], email, "{id}");
+                assert_eq!(c["primary_email_address_id"], e["id"], "{id}");
+                let verified = a["email_verified"] == true;
+                assert_eq!(e["verification"]["status"] == "verified", verified, "{id}");
+                assert_eq!(e["reserved"] == true, !verified, "{id}");
+                unverified += usize::from(!verified);
+            }
+            None => assert_eq!(c["email_addresses"], json!([]), "{id}"),
+        }
+        match a["phone_number"].as_str() {
+            Some(phone) => {
+                assert_eq!(c["phone_numbers"][0]["phone_number"], phone, "{id}");
+                with_phone += 1;
+            }
+            None => assert_eq!(c["phone_numbers"], json!([]), "{id}"),
+        }
+        match passwords.get(id) {
+            None => assert!(c["_password_digest"].is_null(), "{id}: no password"),
+            Some(password) => {
+                assert_eq!(c["_password_hasher"], "bcrypt", "{id}");
+                let digest = c["_password_digest"].as_str().unwrap().to_owned();
+                assert!(
+                    fixture_digests.contains(&digest),
+                    "{id}: the digest is the export's, as it is"
+                );
+                to_verify.push((id.clone(), digest, password.clone()));
+            }
+        }
+    }
+    assert!(blocked > 0 && with_phone > 0 && unverified > 0);
+    assert_eq!(
+        to_verify.len(),
+        passwords
+            .keys()
+            .filter(|id| !must_fail.contains_key(*id))
+            .count(),
+        "every database user that moved has its password in Clerk"
+    );
+    assert!(to_verify.len() > 100, "{}", to_verify.len());
+    let check = |items: &[(String, String, String)]| {
+        for (id, digest, password) in items {
+            let hasher = Some("bcrypt");
+            assert_eq!(
+                authferry_hash::verify(digest, hasher, password).ok(),
+                Some(true),
+                "{id}: the password verifies against what Clerk stored"
+            );
+            assert_eq!(
+                authferry_hash::verify(digest, hasher, &format!("{password}!")).ok(),
+                Some(false),
+                "{id}: a wrong password does not"
+            );
+        }
+    };
+    let (a, b) = to_verify.split_at(to_verify.len() / 2);
+    std::thread::scope(|s| {
+        s.spawn(|| check(a));
+        s.spawn(|| check(b));
+    });
+    eprintln!(
+        "Clerk (fake, spec-validated): {} Auth0 users, {} passwords verified in Clerk's bcrypt form, {} records failed as they must",
+        stored.len(),
+        to_verify.len(),
+        must_fail.len()
     );
 }

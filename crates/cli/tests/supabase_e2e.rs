@@ -7,7 +7,8 @@
 //! then signs in every password user with the right password, refuses a wrong one, asks the
 //! TOTP users for their second factor and completes it with a code computed from the Supabase
 //! factor's secret. Users without a password (OAuth, SSO) are refused; the users whose records
-//! must fail, the soft-deleted and the anonymous users are not in the target.
+//! must fail, the soft-deleted and the anonymous users are not in the target. The same database
+//! also goes `--to clerk`, against the fake Clerk Backend API (the Clerk leg, at the end).
 //!
 //! Needs `npm ci` in `tests/e2e/better-auth/`. Without `node_modules` the test skips LOUDLY,
 //! unless `AUTHFERRY_E2E_REQUIRED` is set, in which case it fails. PostgreSQL: a throw-away
@@ -59,6 +60,60 @@ fn digests(sql: &str) -> Vec<String> {
     out
 }
 
+/// Every secret of the fixtures (and `app_secret`), to scan outputs for.
+fn fixture_secrets(
+    app_secret: &str,
+    users_sql: &str,
+    passwords: &BTreeMap<String, Value>,
+    expected: &BTreeMap<String, Value>,
+) -> Secrets {
+    let mut secrets = Secrets(vec![("the app secret".into(), app_secret.to_owned())]);
+    for (id, pw) in passwords {
+        secrets
+            .0
+            .push((format!("{id}'s password"), pw.as_str().unwrap().to_string()));
+    }
+    for (n, d) in digests(users_sql).into_iter().enumerate() {
+        assert_eq!(d.len(), 60, "a bcrypt digest in users.sql");
+        secrets
+            .0
+            .push((format!("digest {n} (salt+hash)"), d[7..].to_string()));
+    }
+    for (id, e) in expected {
+        if let Some(t) = e["totp"].as_str() {
+            secrets
+                .0
+                .push((format!("{id}'s TOTP secret"), t.to_string()));
+        }
+    }
+    secrets
+}
+
+/// Who must fail, and with what in the reason; who moves (neither failing nor left out as
+/// soft-deleted or anonymous).
+fn who_moves(expected: &BTreeMap<String, Value>) -> (BTreeMap<&String, &str>, BTreeSet<&String>) {
+    let must_fail: BTreeMap<&String, &str> = expected
+        .iter()
+        .filter_map(|(id, e)| {
+            e.get("source_error")
+                .or_else(|| e.get("engine_error"))
+                .and_then(Value::as_str)
+                .map(|why| (id, why))
+        })
+        .collect();
+    assert_eq!(must_fail.len(), 3, "{must_fail:?}");
+    let left_out: BTreeSet<&String> = expected
+        .iter()
+        .filter(|(_, e)| e.get("skip").is_some())
+        .map(|(id, _)| id)
+        .collect();
+    let migrated: BTreeSet<&String> = expected
+        .keys()
+        .filter(|id| !must_fail.contains_key(id) && !left_out.contains(id))
+        .collect();
+    (must_fail, migrated)
+}
+
 // ---------------------------------------------------------------------------------------------
 // running things
 
@@ -95,46 +150,8 @@ fn supabase_users_sign_in_through_real_better_auth() {
         .batch_execute(&users_sql)
         .expect("load users.sql");
 
-    let mut secrets = Secrets(vec![("the app secret".into(), secret.clone())]);
-    for (id, pw) in &passwords {
-        secrets
-            .0
-            .push((format!("{id}'s password"), pw.as_str().unwrap().to_string()));
-    }
-    for (n, d) in digests(&users_sql).into_iter().enumerate() {
-        assert_eq!(d.len(), 60, "a bcrypt digest in users.sql");
-        secrets
-            .0
-            .push((format!("digest {n} (salt+hash)"), d[7..].to_string()));
-    }
-    for (id, e) in &expected {
-        if let Some(t) = e["totp"].as_str() {
-            secrets
-                .0
-                .push((format!("{id}'s TOTP secret"), t.to_string()));
-        }
-    }
-
-    // Who must fail, and with what in the reason; who is not read at all.
-    let must_fail: BTreeMap<&String, &str> = expected
-        .iter()
-        .filter_map(|(id, e)| {
-            e.get("source_error")
-                .or_else(|| e.get("engine_error"))
-                .and_then(Value::as_str)
-                .map(|why| (id, why))
-        })
-        .collect();
-    assert_eq!(must_fail.len(), 3, "{must_fail:?}");
-    let left_out: BTreeSet<&String> = expected
-        .iter()
-        .filter(|(_, e)| e.get("skip").is_some())
-        .map(|(id, _)| id)
-        .collect();
-    let migrated: BTreeSet<&String> = expected
-        .keys()
-        .filter(|id| !must_fail.contains_key(id) && !left_out.contains(id))
-        .collect();
+    let secrets = fixture_secrets(&secret, &users_sql, &passwords, &expected);
+    let (must_fail, migrated) = who_moves(&expected);
 
     // (a) migrate
     let db = tmp.path().join("ba.db");
@@ -406,5 +423,231 @@ fn supabase_users_sign_in_through_real_better_auth() {
         "better-auth {BETTER_AUTH_VERSION}: {} checks passed ({signed_in} users signed in with their Supabase password, {with_totp} through TOTP, {by_phone} by phone number; {} refusals)",
         lines.len(),
         lines.len() - signed_in
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// the Clerk leg
+
+/// `--to clerk` against the fake Clerk Backend API (every request body validated against
+/// Clerk's OpenAPI spec): the Supabase users that move arrive once each under their uuid as
+/// `external_id`, each bcrypt `encrypted_password` stored as it is under Clerk's `bcrypt`
+/// hasher, and authferry's hash crate verifies every fixture password against what Clerk stored
+/// (a wrong one fails); TOTP factors arrive as Clerk TOTP secrets; the records that must fail
+/// fail for the same reasons as into Better Auth, the soft-deleted and anonymous users stay
+/// behind; emails and phones with their confirmation, `raw_app_meta_data` (private),
+/// `raw_user_meta_data` (unsafe), the full name, creation times and bans come along. Skips
+/// unless the fake server's Python is set up (`AUTHFERRY_FAKE_CLERK_PYTHON`, which
+/// `scripts/test` sets; `AUTHFERRY_FAKE_CLERK_REQUIRED` makes a missing one a failure).
+#[test]
+fn supabase_users_arrive_in_clerk_with_verifiable_passwords() {
+    use authferry_testkit::fake_clerk::{FakeClerk, TEST_KEY};
+    let Some(fc) = FakeClerk::start(&["--limit", "1000", "--window", "1"]) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let expected = json_fixture("expected.json");
+    let passwords = json_fixture("passwords.json");
+    let users_sql = read_fixture("users.sql");
+    assert!(expected.len() >= 200, "the fixture has at least 200 users");
+    let pg = authferry_testkit::TempPgDatabase::with_schema(
+        "supabase_clerk",
+        &read_fixture("schema.sql"),
+    );
+    pg.client()
+        .batch_execute(&users_sql)
+        .expect("load users.sql");
+    let mut secrets = fixture_secrets(TEST_KEY, &users_sql, &passwords, &expected);
+    let url = pg.url();
+    if let Some((_, pw)) = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(user, _)| user.split_once(':'))
+    {
+        secrets.push("the database password", pw);
+    }
+    let (must_fail, migrated) = who_moves(&expected);
+
+    let path = |p: &Path| p.display().to_string();
+    let journal = tmp.path().join("journal.sqlite");
+    let report = tmp.path().join("report.json");
+    let failures = tmp.path().join("failures.ndjson");
+    let from = format!("supabase:{url}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authferry"));
+    cmd.args([
+        "migrate",
+        "--from",
+        &from,
+        "--to",
+        "clerk",
+        "--rate",
+        "1000/1s",
+        "--journal",
+        &path(&journal),
+        "--report",
+        &path(&report),
+        "--failures",
+        &path(&failures),
+    ])
+    .env("CLERK_SECRET_KEY", TEST_KEY)
+    .env("CLERK_API_URL", &fc.url)
+    .env("NO_COLOR", "1");
+    let migrate = run(cmd, Duration::from_secs(300));
+    secrets.assert_absent("authferry migrate's stdout", &migrate.stdout);
+    secrets.assert_absent("authferry migrate's stderr", &migrate.stderr);
+    for entry in std::fs::read_dir(tmp.path()).unwrap() {
+        let p = entry.unwrap().path();
+        secrets.assert_absent(
+            &p.display().to_string(),
+            &String::from_utf8_lossy(&std::fs::read(&p).unwrap()),
+        );
+    }
+    assert_eq!(
+        migrate.status.code(),
+        Some(3),
+        "some records fail by design (exit 3)\n--- stdout\n{}\n--- stderr\n{}",
+        migrate.stdout,
+        migrate.stderr
+    );
+    assert_eq!(fc.stat(&["spec_violations"]), 0, "{}", fc.stats());
+
+    // Exactly the records that must fail failed, each with its reason.
+    let logged = read_ndjson(&failures);
+    let by_id: BTreeMap<String, String> = logged
+        .iter()
+        .filter(|f| f["state"] == "failed")
+        .filter_map(|f| {
+            Some((
+                f["source_id"].as_str()?.to_string(),
+                f["reason"].as_str().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect();
+    for (id, why) in &must_fail {
+        let reason = by_id
+            .get(*id)
+            .unwrap_or_else(|| panic!("{id} did not fail: {logged:#?}"));
+        assert!(reason.contains(why), "{id}: {reason}");
+    }
+    assert_eq!(by_id.len(), must_fail.len(), "only those fail: {logged:#?}");
+
+    // Every user that moves is in Clerk, once, under its Supabase uuid.
+    let all = fc.users();
+    let stored: BTreeMap<String, Value> = all
+        .iter()
+        .map(|u| {
+            (
+                u["external_id"].as_str().unwrap_or_default().to_owned(),
+                u.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(stored.len(), all.len(), "an external_id twice in Clerk");
+    assert_eq!(
+        stored.keys().collect::<BTreeSet<_>>(),
+        migrated,
+        "every moved user is in Clerk by external_id, and nothing else"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        report["counts"]["migrated"],
+        migrated.len() as u64,
+        "{report:#}"
+    );
+
+    let mut to_verify = Vec::new();
+    let (mut totp, mut phone_only, mut unverified, mut banned) = (0, 0, 0, 0);
+    for id in &migrated {
+        let (c, e) = (&stored[*id], &expected[*id]);
+        assert_eq!(c["banned"] == true, e["banned"] == true, "{id}: banned");
+        banned += usize::from(e["banned"] == true);
+        assert_eq!(c["first_name"], e["display_name"], "{id}: the full name");
+        assert!(c["last_name"].is_null(), "{id}");
+        let or_empty = |v: &Value| if v.is_null() { json!({}) } else { v.clone() };
+        assert_eq!(
+            c["private_metadata"],
+            or_empty(&e["app_metadata"]),
+            "{id}: raw_app_meta_data is private"
+        );
+        assert_eq!(
+            c["unsafe_metadata"],
+            or_empty(&e["user_metadata"]),
+            "{id}: raw_user_meta_data is unsafe"
+        );
+        assert_eq!(c["public_metadata"], json!({}), "{id}: nothing is public");
+        assert_eq!(c["created_at"], e["created_at"], "{id}: created_at");
+        for (list, key, value, verified) in [
+            (
+                "email_addresses",
+                "email_address",
+                "email",
+                "email_verified",
+            ),
+            ("phone_numbers", "phone_number", "phone", "phone_verified"),
+        ] {
+            match e[value].as_str() {
+                Some(v) => {
+                    let held = &c[list][0];
+                    assert_eq!(held[key], v, "{id}: {value}");
+                    let verified = e[verified] == true;
+                    assert_eq!(
+                        held["verification"]["status"] == "verified",
+                        verified,
+                        "{id}: {value} confirmed"
+                    );
+                    assert_eq!(held["reserved"] == true, !verified, "{id}");
+                    unverified += usize::from(!verified);
+                }
+                None => assert_eq!(c[list], json!([]), "{id}: no {value}"),
+            }
+        }
+        phone_only += usize::from(e["email"].is_null());
+        match e["totp"].as_str() {
+            Some(secret) => {
+                assert!(c["_totp_secret"] == secret, "{id}: the TOTP secret");
+                assert_eq!(c["totp_enabled"], true, "{id}");
+                totp += 1;
+            }
+            None => assert!(c["_totp_secret"].is_null(), "{id}: no TOTP secret"),
+        }
+        match passwords.get(*id).and_then(Value::as_str) {
+            None => assert!(c["_password_digest"].is_null(), "{id}: no password"),
+            Some(password) => {
+                assert_eq!(c["_password_hasher"], "bcrypt", "{id}");
+                let digest = c["_password_digest"].as_str().unwrap().to_owned();
+                assert!(
+                    users_sql.contains(&format!("'{digest}'")),
+                    "{id}: the digest is users.sql's, as it is"
+                );
+                to_verify.push((id.to_string(), digest, password.to_owned()));
+            }
+        }
+    }
+    assert!(totp >= 15 && phone_only >= 10 && unverified > 0 && banned == 1);
+    assert_eq!(to_verify.len(), passwords.len(), "every password user");
+    let check = |items: &[(String, String, String)]| {
+        for (id, digest, password) in items {
+            let hasher = Some("bcrypt");
+            assert_eq!(
+                authferry_hash::verify(digest, hasher, password).ok(),
+                Some(true),
+                "{id}: the password verifies against what Clerk stored"
+            );
+            assert_eq!(
+                authferry_hash::verify(digest, hasher, &format!("{password}!")).ok(),
+                Some(false),
+                "{id}: a wrong password does not"
+            );
+        }
+    };
+    let (a, b) = to_verify.split_at(to_verify.len() / 2);
+    std::thread::scope(|s| {
+        s.spawn(|| check(a));
+        s.spawn(|| check(b));
+    });
+    eprintln!(
+        "Clerk (fake, spec-validated): {} Supabase users, {} passwords verified in Clerk's bcrypt form, {totp} TOTP secrets, {phone_only} phone-only users",
+        stored.len(),
+        to_verify.len(),
     );
 }
