@@ -104,6 +104,9 @@ pub enum Command {
     /// Where a migration stands: its journal's records by state and, for a target that imports
     /// in the background (SuperTokens), the target's own queue. Safe while a run is going.
     Status(StatusArgs),
+    /// Move users when they next sign in (trickle migration): an HTTP service your sign-in
+    /// calls with the identifier and password (`POST /v1/login`). See README.
+    Serve(ServeArgs),
     /// Source-id → target-id maps for updating foreign keys in your own database.
     #[command(subcommand)]
     Idmap(IdmapCommand),
@@ -304,6 +307,14 @@ pub struct RemapArgs {
     /// Old ids rewritten per transaction.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch_size: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The TOML configuration (listen, journal, [source] from, [target] to, [limits]).
+    /// Secrets come from the environment: AUTHFERRY_SERVE_TOKEN and the platforms' variables.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
 }
 
 #[derive(Args, Debug)]

@@ -37,6 +37,10 @@ fn main() -> ExitCode {
         args::Command::Migrate(a) => commands::migrate::migrate(a),
         args::Command::Plan(a) => commands::migrate::plan(a),
         args::Command::Status(a) => commands::status::status(a).map(|()| 0),
+        args::Command::Serve(a) => authferry_serve::config::Config::load(&a.config)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| authferry_serve::run_blocking(c).map_err(anyhow::Error::from))
+            .map(|()| 0),
         args::Command::Idmap(args::IdmapCommand::Export(a)) => {
             commands::idmap::export(a).map(|()| 0)
         }

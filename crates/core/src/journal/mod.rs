@@ -213,6 +213,8 @@ pub trait JournalStore: Send {
     ) -> Result<HashMap<u64, String>, JournalError>;
     fn begin(&mut self) -> Result<Box<dyn StoreTx + '_>, JournalError>;
     fn for_each_record(&mut self, f: &mut dyn FnMut(JournalRecord)) -> Result<(), JournalError>;
+    /// The record keyed `key` (a source id), read without claiming it.
+    fn record(&mut self, key: &str) -> Result<Option<JournalRecord>, JournalError>;
 }
 
 /// One transaction of a [`JournalStore`].
@@ -530,6 +532,13 @@ impl Journal {
     /// password masked), `target_instance`, `source_ids`, `started_at`.
     pub fn meta(&mut self, key: &str) -> Result<Option<String>, JournalError> {
         self.store.meta(key)
+    }
+
+    /// Where the record of source id `key` stands, read without claiming it (the trickle
+    /// server asks before it verifies a password: a claim would hold the user against a bulk
+    /// run for as long as the server lives).
+    pub fn record(&mut self, key: &str) -> Result<Option<JournalRecord>, JournalError> {
+        self.store.record(key)
     }
 
     /// Every record counted by where it stands (`authferry status`).

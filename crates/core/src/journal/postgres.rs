@@ -280,6 +280,28 @@ impl JournalStore for PgStore {
         }))
     }
 
+    fn record(&mut self, key: &str) -> Result<Option<JournalRecord>, JournalError> {
+        let err = pg_err(&self.location);
+        let row = self
+            .client
+            .query_opt(
+                "SELECT key, seq, state, reason_code, reason, target_id FROM records WHERE key = $1",
+                &[&key],
+            )
+            .map_err(&err)?;
+        Ok(row.map(|r| {
+            let state: String = r.get(2);
+            journal_record(
+                r.get(0),
+                r.get::<_, i64>(1) as u64,
+                &state,
+                r.get(3),
+                r.get(4),
+                r.get(5),
+            )
+        }))
+    }
+
     fn for_each_record(&mut self, f: &mut dyn FnMut(JournalRecord)) -> Result<(), JournalError> {
         use postgres::fallible_iterator::FallibleIterator;
         let err = pg_err(&self.location);

@@ -370,6 +370,29 @@ impl JournalStore for SqliteStore {
         }))
     }
 
+    fn record(&mut self, key: &str) -> Result<Option<JournalRecord>, JournalError> {
+        let err = sqlite_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT key, seq, state, reason_code, reason, target_id FROM records WHERE key = ?1",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([key]).map_err(&err)?;
+        let Some(r) = rows.next().map_err(&err)? else {
+            return Ok(None);
+        };
+        let state: String = r.get(2).map_err(&err)?;
+        Ok(Some(journal_record(
+            r.get(0).map_err(&err)?,
+            r.get::<_, i64>(1).map_err(&err)? as u64,
+            &state,
+            r.get(3).map_err(&err)?,
+            r.get(4).map_err(&err)?,
+            r.get(5).map_err(&err)?,
+        )))
+    }
+
     fn for_each_record(&mut self, f: &mut dyn FnMut(JournalRecord)) -> Result<(), JournalError> {
         let err = sqlite_err(&self.path);
         let mut stmt = self

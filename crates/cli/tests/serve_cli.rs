@@ -1,0 +1,416 @@
+//! `authferry serve` as an operator runs it, in front of a Better Auth database: users of a
+//! Clerk export move at their first sign-in with their password re-hashed in better-auth's own
+//! scrypt; the second sign-in is `migrated_before`; a wrong password and an unknown identifier
+//! get the same 401; 50 concurrent sign-ins of one user create it once (one server, and two
+//! servers sharing a PostgreSQL journal); brute force meets the attempt limit; a bulk
+//! `migrate` on the same journal afterwards moves only the rest (hybrid); nothing secret in
+//! the server's logs.
+
+use authferry_testkit::TempPgDatabase;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const TOKEN: &str = "serve-test-token-0123456789abcdef0123456789";
+const SECRET: &str = "serve-test-better-auth-secret-0123456789abcdef";
+
+/// A running `authferry serve`; killed (SIGTERM, then SIGKILL) when dropped.
+struct Server {
+    child: Option<Child>,
+    url: String,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    fn start(config: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authferry"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("AUTHFERRY_SERVE_TOKEN", TOKEN)
+            .env("BETTER_AUTH_SECRET", SECRET)
+            .env_remove("AUTH_SECRET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        {
+            let mut e = child.stderr.take().unwrap();
+            let sink = stderr.clone();
+            std::thread::spawn(move || {
+                let mut buf = String::new();
+                let _ = e.read_to_string(&mut buf);
+                sink.lock().unwrap().push_str(&buf);
+            });
+        }
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = match line.trim().strip_prefix("listening on ") {
+            Some(u) => u.to_string(),
+            None => {
+                let _ = child.wait();
+                panic!("serve said {line:?}: {}", stderr.lock().unwrap());
+            }
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server {
+            child: Some(child),
+            url,
+            stderr,
+            agent,
+        }
+    }
+
+    /// `POST /v1/login`: status, body, Retry-After.
+    fn login_with(
+        &self,
+        token: Option<&str>,
+        identifier: &str,
+        password: &str,
+    ) -> (u16, Value, Option<String>) {
+        let mut req = self.agent.post(&format!("{}/v1/login", self.url));
+        if let Some(t) = token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        let mut resp = req
+            .header("Content-Type", "application/json")
+            .send(
+                json!({"identifier": identifier, "password": password})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .unwrap();
+        let status = resp.status().as_u16();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(Value::Null),
+            retry,
+        )
+    }
+
+    fn login(&self, identifier: &str, password: &str) -> (u16, Value) {
+        let (s, b, _) = self.login_with(Some(TOKEN), identifier, password);
+        (s, b)
+    }
+
+    fn get(&self, path: &str) -> String {
+        self.agent
+            .get(&format!("{}{path}", self.url))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+    }
+
+    /// Stops it as an operator would (SIGTERM) and returns its logs.
+    fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGTERM);
+        }
+        let status = child.wait().unwrap();
+        assert!(status.success(), "serve exited with {status}");
+        std::thread::sleep(Duration::from_millis(100));
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The synthetic export's users: (id, email, password or None).
+fn users(csv: &Path) -> Vec<(String, String, Option<String>)> {
+    let mut r = csv::Reader::from_path(csv).unwrap();
+    r.records()
+        .enumerate()
+        .map(|(i, row)| {
+            let row = row.unwrap();
+            let pw = (!row[11].is_empty()).then(|| {
+                authferry_platforms::synthetic::synthetic_password(
+                    i % authferry_platforms::synthetic::DIGESTS,
+                )
+            });
+            (row[0].to_string(), row[4].to_string(), pw)
+        })
+        .collect()
+}
+
+fn write_config(
+    dir: &Path,
+    name: &str,
+    csv: &Path,
+    journal: &str,
+    to: &str,
+    extra: &str,
+) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:0\"\njournal = {journal:?}\n{extra}\n[source]\nfrom = \"clerk-csv:{}\"\n[target]\nto = {to:?}\nflags = {{ backup-codes-out = {:?} }}\n",
+            csv.display(),
+            dir.join(format!("{name}-codes.ndjson")).display().to_string(),
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// better-auth's stored digest of a user's credential account.
+fn stored_digest(db: &Path, user_id: &str) -> String {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row(
+        "SELECT password FROM account WHERE userId = ?1 AND providerId = 'credential'",
+        [user_id],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn count_users(db: &Path, user_id: &str) -> i64 {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row("SELECT count(*) FROM user WHERE id = ?1", [user_id], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}
+
+fn assert_no_secrets(logs: &str, passwords: &[&str]) {
+    assert!(!logs.contains(TOKEN), "the token is in the logs");
+    assert!(!logs.contains(SECRET), "the app secret is in the logs");
+    for p in passwords {
+        assert!(!logs.contains(p), "a password is in the logs");
+    }
+    assert!(
+        !logs.contains("$2b$") && !logs.contains("$2a$"),
+        "a digest is in the logs"
+    );
+}
+
+#[test]
+fn users_move_at_first_sign_in_once_with_better_auths_own_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, 60, 2).unwrap();
+    let all = users(&csv);
+    let db = dir.path().join("app.db");
+    let journal = dir.path().join("journal.sqlite").display().to_string();
+    let to = format!("better-auth:sqlite:{}", db.display());
+    let config = write_config(
+        dir.path(),
+        "a",
+        &csv,
+        &journal,
+        &to,
+        "[limits]\nattempts_per_identifier = 4\n",
+    );
+    let server = Server::start(&config);
+    let with_pw: Vec<&(String, String, Option<String>)> =
+        all.iter().filter(|u| u.2.is_some()).collect();
+
+    // First sign-in moves the user, with better-auth's own scrypt of the password.
+    let (id, email, pw) = with_pw[0];
+    let pw = pw.as_deref().unwrap();
+    let (s, b) = server.login(email, pw);
+    assert_eq!((s, &b["status"]), (200, &json!("migrated_now")), "{b}");
+    assert_eq!(b["user_id"], json!(id));
+    let digest = stored_digest(&db, id);
+    assert_eq!(
+        authferry_hash::identify(&digest, None).unwrap().format,
+        authferry_hash::Format::BetterAuthScrypt
+    );
+    assert!(authferry_hash::verify(&digest, None, pw).unwrap());
+    // The second is migrated_before, and nothing is written again.
+    let (s, b) = server.login(email, pw);
+    assert_eq!((s, &b["status"]), (200, &json!("migrated_before")), "{b}");
+    assert_eq!(b["user_id"], json!(id));
+    assert_eq!(count_users(&db, id), 1);
+
+    // Wrong password and unknown identifier: the same answer.
+    let (_, email1, _) = with_pw[1];
+    let wrong = server.login(email1, "not-the-password");
+    let unknown = server.login("nobody-at-all@example.com", "not-the-password");
+    assert_eq!(wrong.0, 401);
+    assert_eq!(wrong, unknown);
+    assert_eq!(count_users(&db, &with_pw[1].0), 0);
+
+    // Callers without the token are refused.
+    let (s, _, _) = server.login_with(None, email, pw);
+    assert_eq!(s, 401);
+    let (s, b, _) = server.login_with(Some("wrong-token"), email, pw);
+    assert_eq!((s, b["status"].as_str()), (401, Some("unauthorized")));
+
+    // Brute force against one identifier meets the limit (4 per window).
+    let (_, email2, _) = with_pw[2];
+    let mut limited = None;
+    for n in 0..8 {
+        let (s, _, retry) = server.login_with(Some(TOKEN), email2, &format!("guess-{n}"));
+        if s == 429 {
+            limited = Some((n, retry));
+            break;
+        }
+        assert_eq!(s, 401);
+    }
+    let (n, retry) = limited.expect("no attempt limit");
+    assert_eq!(n, 4, "the fifth attempt is refused");
+    assert!(retry.is_some_and(|r| r.parse::<u64>().unwrap() >= 1));
+
+    // 50 concurrent sign-ins of one user: created once.
+    let (id3, email3, pw3) = with_pw[3];
+    let pw3 = pw3.clone().unwrap();
+    let statuses: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                s.spawn(|| {
+                    server.login(email3, &pw3).1["status"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "migrated_now").count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "migrated_before").count(),
+        49,
+        "{statuses:?}"
+    );
+    assert_eq!(count_users(&db, id3), 1);
+
+    let metrics = server.get("/metrics");
+    assert!(
+        metrics.contains("authferry_logins_total{outcome=\"migrated_now\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("authferry_login_seconds_bucket"),
+        "{metrics}"
+    );
+    assert_eq!(server.get("/healthz").trim(), "ok");
+    let logs = server.stop();
+    let passwords: Vec<&str> = with_pw.iter().filter_map(|u| u.2.as_deref()).collect();
+    assert_no_secrets(&logs, &passwords);
+    assert!(logs.contains("\"outcome\":\"migrated_now\""), "{logs}");
+
+    // Hybrid: a bulk run on the same journal moves only the rest.
+    let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .args(["migrate", "--json", "--quiet", "--from"])
+        .arg(format!("clerk-csv:{}", csv.display()))
+        .args(["--to", &to, "--journal", &journal])
+        .arg("--backup-codes-out")
+        .arg(dir.path().join("bulk-codes.ndjson"))
+        .env("BETTER_AUTH_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["counts"]["already_present"], 2, "{summary}");
+    assert_eq!(
+        summary["counts"]["migrated"],
+        all.len() as u64 - 2,
+        "{summary}"
+    );
+    // And the server answers migrated_before for a user the bulk run moved.
+    let server = Server::start(&config);
+    let (id4, email4, pw4) = with_pw[4];
+    let (s, b) = server.login(email4, pw4.as_deref().unwrap());
+    assert_eq!(
+        (s, &b["status"], &b["user_id"]),
+        (200, &json!("migrated_before"), &json!(id4))
+    );
+    server.stop();
+}
+
+#[test]
+fn two_servers_on_one_postgres_journal_create_a_user_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, 20, 8).unwrap();
+    let all = users(&csv);
+    let target = TempPgDatabase::create("serve_target");
+    let journal = TempPgDatabase::create("serve_journal");
+    let to = format!("better-auth:{}", target.url());
+    let a = Server::start(&write_config(
+        dir.path(),
+        "a",
+        &csv,
+        &journal.url(),
+        &to,
+        "",
+    ));
+    let b = Server::start(&write_config(
+        dir.path(),
+        "b",
+        &csv,
+        &journal.url(),
+        &to,
+        "",
+    ));
+    let (id, email, pw) = all.iter().find(|u| u.2.is_some()).unwrap();
+    let pw = pw.clone().unwrap();
+    let statuses: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..50)
+            .map(|n| {
+                let server = if n % 2 == 0 { &a } else { &b };
+                let pw = &pw;
+                s.spawn(move || {
+                    server.login(email, pw).1["status"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_string()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "migrated_now").count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "migrated_before").count(),
+        49,
+        "{statuses:?}"
+    );
+    let n: i64 = target
+        .client()
+        .query_one("SELECT count(*) FROM \"user\" WHERE id = $1", &[id])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    a.stop();
+    b.stop();
+}
