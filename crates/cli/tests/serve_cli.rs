@@ -414,3 +414,135 @@ fn two_servers_on_one_postgres_journal_create_a_user_once() {
     a.stop();
     b.stop();
 }
+
+/// The real better-auth, its email sign-in calling the server first (the README's hook):
+/// legacy users with bcrypt, Argon2id and Firebase scrypt digests sign in, end with
+/// better-auth's own scrypt, and sign in natively once the server is gone.
+#[test]
+fn legacy_users_sign_in_through_better_auth_then_natively_without_the_server() {
+    use authferry_testkit::e2e::{Secrets, e2e, run};
+    let Some(kit) =
+        e2e("legacy_users_sign_in_through_better_auth_then_natively_without_the_server")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut secrets = Secrets::default();
+    secrets.push("the server token", TOKEN);
+    secrets.push("the app secret", SECRET);
+    let mut lines: Vec<String> = Vec::new();
+    let mut checks: Vec<Value> = Vec::new();
+    // bcrypt (cost 4) and Argon2id ("password", RFC 9106-style KAT of the hash crate).
+    for i in 0..3 {
+        let pw = format!("legacy-bcrypt-{i}-Pässword");
+        let digest = bcrypt::hash(&pw, 4).unwrap();
+        secrets.push("a bcrypt digest", digest.clone());
+        secrets.push("a password", pw.clone());
+        let email = format!("bcrypt{i}@example.com");
+        lines.push(json!({"source_id": format!("bc_{i}"), "emails": [{"address": email, "verified": true}],
+            "password": {"hasher": "bcrypt", "digest": digest}}).to_string());
+        checks.push(json!({"email": email, "password": pw}));
+    }
+    let argon =
+        "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc";
+    lines.push(
+        json!({"source_id": "ar_0", "emails": [{"address": "argon@example.com", "verified": true}],
+        "password": {"digest": argon}})
+        .to_string(),
+    );
+    checks.push(json!({"email": "argon@example.com", "password": "password"}));
+    // Firebase scrypt: the fixture project's users, as the Firebase source reads them (digest,
+    // salt and the project's parameters in the canonical record).
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../platforms/tests/fixtures/firebase");
+    let firebase = dir.path().join("firebase.ndjson");
+    let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .args(["migrate", "--quiet", "--from"])
+        .arg(format!(
+            "firebase:{}",
+            fixture.join("export.json").display()
+        ))
+        .arg("--hash-config")
+        .arg(fixture.join("hash_config.txt"))
+        .arg("--to")
+        .arg(format!("ndjson:{}", firebase.display()))
+        .arg("--journal")
+        .arg(dir.path().join("fb-journal.sqlite"))
+        .output()
+        .unwrap();
+    assert!(out.status.code() == Some(3) || out.status.success());
+    let passwords: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("passwords.json")).unwrap())
+            .unwrap();
+    let mut taken = 0;
+    for line in std::fs::read_to_string(&firebase).unwrap().lines() {
+        let u: Value = serde_json::from_str(line).unwrap();
+        let id = u["source_id"].as_str().unwrap();
+        let (Some(pw), Some(email)) = (passwords.get(id), u["emails"][0]["address"].as_str())
+        else {
+            continue;
+        };
+        if taken == 3 {
+            break;
+        }
+        taken += 1;
+        secrets.push(
+            "a Firebase digest",
+            u["password"]["digest"].as_str().unwrap(),
+        );
+        secrets.push("a password", pw.clone());
+        lines.push(line.to_string());
+        checks.push(json!({"email": email, "password": pw}));
+    }
+    assert_eq!(taken, 3);
+    let source = dir.path().join("legacy.ndjson");
+    std::fs::write(&source, lines.join("\n") + "\n").unwrap();
+
+    let db = dir.path().join("app.db");
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\njournal = {:?}\n[source]\nfrom = \"ndjson:{}\"\n[target]\nto = \"better-auth:sqlite:{}\"\nflags = {{ backup-codes-out = {:?} }}\n",
+            dir.path().join("journal.sqlite").display().to_string(),
+            source.display(),
+            db.display(),
+            dir.path().join("codes.ndjson").display().to_string(),
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&config);
+    let check = |phase: &str, url: &str| {
+        let cfg = dir.path().join(format!("{phase}.json"));
+        authferry_testkit::e2e::write_private(
+            &cfg,
+            &json!({"sqlite": db, "secret": SECRET, "phase": phase,
+                    "serve": {"url": url, "token": TOKEN}, "checks": checks}),
+        );
+        let mut cmd = Command::new("node");
+        cmd.arg(kit.dir.join("trickle-check.mjs")).arg(&cfg);
+        let r = run(cmd, Duration::from_secs(180));
+        secrets.assert_absent("trickle-check's output", &r.stdout);
+        secrets.assert_absent("trickle-check's errors", &r.stderr);
+        let results: Vec<Value> = r
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(results.len(), checks.len(), "{}", r.stderr);
+        for res in &results {
+            assert_eq!(res["ok"], true, "{phase}: {res}");
+        }
+        assert!(r.status.success(), "{phase}: {}", r.stderr);
+    };
+    check("through-server", &server.url);
+    let url = server.url.clone();
+    let logs = server.stop();
+    secrets.assert_absent("the server's logs", &logs);
+    assert_eq!(
+        logs.matches("\"outcome\":\"migrated_now\"").count(),
+        checks.len(),
+        "one move each"
+    );
+    check("native", &url);
+}
