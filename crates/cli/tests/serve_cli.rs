@@ -26,9 +26,15 @@ struct Server {
 
 impl Server {
     fn start(config: &Path) -> Server {
+        Self::start_with(config, &[])
+    }
+
+    /// With extra environment variables (a target's key and address).
+    fn start_with(config: &Path, vars: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_authferry"))
             .args(["serve", "--config"])
             .arg(config)
+            .envs(vars.iter().copied())
             .env("AUTHFERRY_SERVE_TOKEN", TOKEN)
             .env("BETTER_AUTH_SECRET", SECRET)
             .env_remove("AUTH_SECRET")
@@ -545,4 +551,121 @@ fn legacy_users_sign_in_through_better_auth_then_natively_without_the_server() {
         "one move each"
     );
     check("native", &url);
+}
+
+/// 50 concurrent sign-ins of one user through `server`: exactly one moves it.
+fn fifty_at_once(server: &Server, email: &str, password: &str) {
+    let statuses: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| {
+                s.spawn(|| {
+                    server.login(email, password).1["status"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_string()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "migrated_now").count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| *s == "migrated_before").count(),
+        49,
+        "{statuses:?}"
+    );
+}
+
+fn api_config(dir: &Path, csv: &Path, to: &str) -> PathBuf {
+    let path = dir.join("api.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:0\"\njournal = {:?}\n[source]\nfrom = \"clerk-csv:{}\"\n[target]\nto = {to:?}\n",
+            dir.join("journal.sqlite").display().to_string(),
+            csv.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn into_clerk_the_first_sign_in_creates_the_user_once_with_a_bcrypt_digest() {
+    use authferry_testkit::fake_clerk::{FakeClerk, TEST_KEY};
+    let Some(fc) = FakeClerk::start(&["--limit", "1000", "--window", "1"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, 30, 6).unwrap();
+    let with_pw: Vec<_> = users(&csv).into_iter().filter(|u| u.2.is_some()).collect();
+    let server = Server::start_with(
+        &api_config(dir.path(), &csv, "clerk"),
+        &[
+            ("CLERK_SECRET_KEY", TEST_KEY),
+            ("CLERK_API_URL", fc.url.as_str()),
+        ],
+    );
+    let (id, email, pw) = &with_pw[0];
+    let pw = pw.as_deref().unwrap();
+    let (s, b) = server.login(email, pw);
+    assert_eq!((s, &b["status"]), (200, &json!("migrated_now")), "{b}");
+    assert_eq!(server.login(email, pw).1["status"], "migrated_before");
+    let stored = fc.users();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["external_id"], json!(id));
+    assert_eq!(stored[0]["_password_hasher"], "bcrypt");
+    let digest = stored[0]["_password_digest"].as_str().unwrap();
+    assert!(authferry_hash::verify(digest, Some("bcrypt"), pw).unwrap());
+    assert_eq!(b["user_id"], stored[0]["id"], "the answer names Clerk's id");
+    let (_, email1, pw1) = &with_pw[1];
+    fifty_at_once(&server, email1, pw1.as_deref().unwrap());
+    assert_eq!(fc.users().len(), 2);
+    assert_eq!(fc.stat(&["spec_violations"]), 0);
+    let logs = server.stop();
+    assert_no_secrets(&logs, &[pw]);
+    assert!(!logs.contains(TEST_KEY));
+}
+
+#[test]
+fn into_supertokens_the_first_sign_in_imports_the_user_once_and_it_signs_in_there() {
+    use authferry_testkit::fake_supertokens::{API_KEY, FakeSupertokens};
+    let Some(fs) = FakeSupertokens::start(&["--process-interval", "0.05"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, 30, 7).unwrap();
+    let with_pw: Vec<_> = users(&csv).into_iter().filter(|u| u.2.is_some()).collect();
+    let server = Server::start_with(
+        &api_config(dir.path(), &csv, &format!("supertokens:{}", fs.url)),
+        &[("SUPERTOKENS_API_KEY", API_KEY)],
+    );
+    let (id, email, pw) = &with_pw[0];
+    let pw = pw.as_deref().unwrap();
+    let (s, b) = server.login(email, pw);
+    assert_eq!(
+        (s, &b["status"], &b["user_id"]),
+        (200, &json!("migrated_now"), &json!(id)),
+        "{b}"
+    );
+    assert_eq!(server.login(email, pw).1["status"], "migrated_before");
+    assert!(
+        fs.signin(email, pw),
+        "the imported user cannot sign in at the core"
+    );
+
+    // The second user's import is seen at once, though the core's table counts are the same
+    // before and after it (a stale settle round would keep 49 sign-ins waiting into 503s).
+    let (_, email1, pw1) = &with_pw[1];
+    fifty_at_once(&server, email1, pw1.as_deref().unwrap());
+    assert_eq!(fs.users().len(), 2);
+    assert_eq!(fs.stat(&["accepted"]), 2, "a user was sent twice");
+    assert_eq!(fs.stat(&["spec_violations"]), 0);
+    server.stop();
 }

@@ -247,11 +247,14 @@ impl Migrator {
                 reason: Reason::new(ReasonCode::TargetRejected, "the target gave no answer"),
             });
         let until = Instant::now() + Duration::from_secs(60);
+        // A person is waiting: ask soon, then less often, up to the target's own interval.
+        let mut wait = Duration::from_millis(50);
         while let WriteOutcome::Submitted { ticket } = &outcome {
             if Instant::now() >= until {
                 break;
             }
-            std::thread::sleep(self.sink.settle_interval().min(Duration::from_secs(1)));
+            std::thread::sleep(wait);
+            wait = (wait * 2).min(self.sink.settle_interval());
             let t = Ticket {
                 seq,
                 ticket: ticket.clone(),

@@ -313,6 +313,8 @@ impl SupertokensSink {
             let bytes = request_body(&pending);
             let last = match self.api.attempt("POST", "/bulk-import/users", Some(&bytes)) {
                 Attempt::Reply { status: 200, .. } => {
+                    // The table changed: the next settle round reads it, whatever its counts.
+                    self.last_counts = None;
                     for (i, id, _) in pending.drain(..) {
                         out[i] = Some(WriteOutcome::Submitted { ticket: id });
                     }
@@ -423,10 +425,12 @@ impl SupertokensSink {
     /// After a request whose outcome is unknown: users the core holds are answered, the rest
     /// stay to send.
     fn resolve_unknown(
-        &self,
+        &mut self,
         pending: &mut Vec<Built>,
         out: &mut [Option<WriteOutcome>],
     ) -> Result<(), SinkError> {
+        // The request may have reached the table.
+        self.last_counts = None;
         let ids: Vec<&str> = pending.iter().map(|(_, id, _)| id.as_str()).collect();
         let found = self.locate(&ids).map_err(backend)?;
         let mut keep = Vec::new();
