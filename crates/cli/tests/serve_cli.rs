@@ -348,6 +348,31 @@ fn users_move_at_first_sign_in_once_with_better_auths_own_digest() {
         all.len() as u64 - 2,
         "{summary}"
     );
+    // `status` tells the two paths apart.
+    let out = Command::new(env!("CARGO_BIN_EXE_authferry"))
+        .args(["status", "--json", "--journal-only", "--journal", &journal])
+        .output()
+        .unwrap();
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<(String, u64)> = status["moved_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["path"].as_str().unwrap().to_string(),
+                m["users"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            ("trickle".to_string(), 2),
+            ("bulk".to_string(), all.len() as u64 - 2)
+        ],
+        "{status}"
+    );
     // And the server answers migrated_before for a user the bulk run moved.
     let server = Server::start(&config);
     let (id4, email4, pw4) = with_pw[4];
@@ -668,4 +693,116 @@ fn into_supertokens_the_first_sign_in_imports_the_user_once_and_it_signs_in_ther
     assert_eq!(fs.stat(&["accepted"]), 2, "a user was sent twice");
     assert_eq!(fs.stat(&["spec_violations"]), 0);
     server.stop();
+}
+
+/// Session fallback: tokens the old platform issued (RS256, its public key configured) are
+/// accepted during the switch and answered with the old id and, once moved, the new one;
+/// expired, wrong-audience and tampered tokens are refused; no token shows in the logs.
+#[test]
+fn old_platform_sessions_are_accepted_during_the_switch() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
+    let private = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
+    let signing = EncodingKey::from_rsa_der(private.to_pkcs1_der().unwrap().as_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("clerk.pem");
+    std::fs::write(
+        &pem,
+        private
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap(),
+    )
+    .unwrap();
+    let csv = dir.path().join("export.csv");
+    authferry_platforms::synthetic::write_clerk_csv(&csv, 10, 3).unwrap();
+    let with_pw: Vec<_> = users(&csv).into_iter().filter(|u| u.2.is_some()).collect();
+    let db = dir.path().join("app.db");
+    let config = write_config(
+        dir.path(),
+        "s",
+        &csv,
+        &dir.path().join("journal.sqlite").display().to_string(),
+        &format!("better-auth:sqlite:{}", db.display()),
+        &format!(
+            "[session]\npublic_key_file = {:?}\nissuer = \"https://clerk.example.test\"\nauthorized_parties = [\"https://app.example.test\"]\n",
+            pem.display().to_string()
+        ),
+    );
+    let server = Server::start(&config);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (id, email, pw) = &with_pw[0];
+    let token = |claims: Value| {
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &signing).unwrap()
+    };
+    let claims = |exp: i64, azp: &str| {
+        json!({"sub": id, "sid": "sess_1", "iss": "https://clerk.example.test", "azp": azp,
+               "exp": exp, "nbf": now - 10, "iat": now - 10})
+    };
+    let good = token(claims(now + 60, "https://app.example.test"));
+    let check = |t: &str, with_token: bool| -> (u16, Value) {
+        let mut req = server.agent.post(&format!("{}/v1/session", server.url));
+        if with_token {
+            req = req.header("Authorization", &format!("Bearer {TOKEN}"));
+        }
+        let mut r = req
+            .header("Content-Type", "application/json")
+            .send(json!({"token": t}).to_string().as_bytes())
+            .unwrap();
+        let status = r.status().as_u16();
+        let body = r.body_mut().read_to_string().unwrap();
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    };
+    // Before the user moved: valid, old id, no new id yet.
+    let (s, b) = check(&good, true);
+    assert_eq!(
+        (s, &b["status"], &b["old_user_id"]),
+        (200, &json!("valid"), &json!(id)),
+        "{b}"
+    );
+    assert_eq!(b["user_id"], Value::Null);
+    assert_eq!(b["session_id"], "sess_1");
+    // After: the new id.
+    assert_eq!(
+        server.login(email, pw.as_deref().unwrap()).1["status"],
+        "migrated_now"
+    );
+    let (s, b) = check(&good, true);
+    assert_eq!((s, &b["user_id"]), (200, &json!(id)), "{b}");
+    // Refused: expired, another origin, tampered, and callers without the server's token.
+    let expired = token(claims(now - 120, "https://app.example.test"));
+    let other_origin = token(claims(now + 60, "https://evil.example.test"));
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    parts[1] = {
+        use base64::Engine;
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut payload: Value = serde_json::from_slice(&e.decode(&parts[1]).unwrap()).unwrap();
+        payload["sub"] = json!("user_someone_else");
+        e.encode(payload.to_string())
+    };
+    let tampered = parts.join(".");
+    for bad in [&expired, &other_origin, &tampered] {
+        let (s, b) = check(bad, true);
+        assert_eq!((s, &b["status"]), (401, &json!("invalid_session")), "{b}");
+    }
+    let (s, b) = check(&good, false);
+    assert_eq!((s, &b["status"]), (401, &json!("unauthorized")));
+    let metrics = server.get("/metrics");
+    assert!(
+        metrics.contains("authferry_sessions_total{outcome=\"valid\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("authferry_sessions_total{outcome=\"refused\"} 3"),
+        "{metrics}"
+    );
+    let logs = server.stop();
+    for t in [&good, &expired, &other_origin, &tampered] {
+        assert!(!logs.contains(t.as_str()), "a session token is in the logs");
+    }
+    assert_no_secrets(&logs, &[pw.as_deref().unwrap()]);
 }

@@ -22,6 +22,49 @@ pub struct Config {
     pub target: Endpoint,
     #[serde(default)]
     pub limits: Limits,
+    /// Session fallback: the old platform's session tokens (`POST /v1/session`).
+    #[serde(default)]
+    pub session: Option<Session>,
+}
+
+/// `[session]`: how the old platform's session tokens are verified.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    /// The platform's JWKS (Clerk: `https://<frontend api>/.well-known/jwks.json`).
+    pub jwks_url: Option<String>,
+    /// Or a file with its public key as PEM (Clerk's dashboard shows it).
+    pub public_key_file: Option<std::path::PathBuf>,
+    /// The expected `iss` (Clerk: the Frontend API URL).
+    pub issuer: Option<String>,
+    /// Origins a token's `azp` may name; empty: not checked.
+    #[serde(default)]
+    pub authorized_parties: Vec<String>,
+    /// Clock skew tolerated on `exp`/`nbf`, seconds (default 5).
+    pub leeway_seconds: Option<u64>,
+}
+
+impl Session {
+    pub fn verifier_config(&self) -> Result<crate::session::SessionConfig, String> {
+        let pem = match &self.public_key_file {
+            Some(p) => Some(
+                std::fs::read_to_string(p)
+                    .map_err(|e| format!("[session] public_key_file {}: {e}", p.display()))?,
+            ),
+            None => None,
+        };
+        let mut c = crate::session::SessionConfig {
+            jwks_url: self.jwks_url.clone(),
+            public_key_pem: pem,
+            issuer: self.issuer.clone(),
+            authorized_parties: self.authorized_parties.clone(),
+            ..Default::default()
+        };
+        if let Some(l) = self.leeway_seconds {
+            c.leeway = Duration::from_secs(l);
+        }
+        Ok(c)
+    }
 }
 
 /// A source (`from`) or a target (`to`) as `migrate` takes them, with the platform flags

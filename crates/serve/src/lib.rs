@@ -5,7 +5,7 @@
 //!
 //! * [`config`]: the TOML configuration.
 //! * [`migrator`]: find, check the journal, move exactly once (blocking, on its own thread).
-//! * [`server`]: the HTTP service (axum): `/v1/login`, `/healthz`, `/metrics`.
+//! * [`server`]: the HTTP service (axum): `/v1/login`, `/v1/session`, `/healthz`, `/metrics`.
 //! * [`session`]: verification of the old platform's session JWTs against its JWKS.
 
 pub mod config;
@@ -32,6 +32,8 @@ pub enum ServeError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("[session]: {0}")]
+    Session(String),
 }
 
 /// The endpoints' platform flags and the process environment, as `migrate` would read them.
@@ -65,13 +67,29 @@ pub async fn run(c: config::Config) -> Result<(), ServeError> {
     .map_err(|e| std::io::Error::other(e.to_string()))??;
     let native = m.native_format();
     let dummy = m.dummy_digest.clone();
-    let state = Arc::new(server::AppState::new(
+    let mut state = server::AppState::new(
         migrator::MigratorThread::spawn(m),
         token,
         native,
         dummy,
         &c.limits,
-    ));
+    );
+    if let Some(sc) = &c.session {
+        let verifier = sc
+            .verifier_config()
+            .and_then(|vc| session::SessionVerifier::new(vc).map_err(|e| e.to_string()))
+            .map_err(ServeError::Session)?;
+        // Fetched now, so that a wrong JWKS address shows at start; a JWKS that is down only
+        // delays session checks (503) until it answers.
+        if let Err(e) = verifier.load_keys().await {
+            eprintln!(
+                "{}",
+                serde_json::json!({"event": "session_keys", "outcome": "unavailable", "detail": e.to_string()})
+            );
+        }
+        state.session = Some(verifier);
+    }
+    let state = Arc::new(state);
     let listener = tokio::net::TcpListener::bind(&c.listen)
         .await
         .map_err(|source| ServeError::Listen {

@@ -91,12 +91,16 @@ impl Migrator {
         let mut sink = sink_plan.open().map_err(open)?;
         let caps = sink.capabilities();
         let source = source_plan.open().map_err(open)?;
-        let ids = source.id_space();
+        // Whose ids the records carry, as `migrate` binds the journal: the source's id space,
+        // else its scheme (never the server's own `serve:` spelling, which a bulk run of the
+        // same source would not share).
+        let scheme = from.split_once(':').map(|(k, _)| k).unwrap_or(from);
+        let ids = Some(source.id_space().unwrap_or(scheme).to_string());
         let dummy_digest = representative_digest(source);
         let lookup = source_plan.open_lookup().map_err(open)?;
         let mut journal = Journal::open_with_ids(
             journal,
-            ids,
+            ids.as_deref(),
             &serve_spelling(from),
             &authferry_platforms::redact_spec(to),
         )?;
@@ -124,6 +128,21 @@ impl Migrator {
     /// as it is, for targets such as NDJSON that keep any).
     pub fn native_format(&self) -> Option<Format> {
         self.native
+    }
+
+    /// The target's id of the user whose old id is `old_id`, when it was moved.
+    pub fn moved_id(&mut self, old_id: &str) -> Result<Option<String>, MigratorError> {
+        Ok(match self.journal.record(old_id)? {
+            Some(r)
+                if matches!(
+                    r.state,
+                    Stored::Done(State::Migrated | State::AlreadyPresent)
+                ) =>
+            {
+                r.target_id
+            }
+            _ => None,
+        })
     }
 
     pub fn find(&mut self, typed: &str) -> Result<Found, MigratorError> {
@@ -307,6 +326,10 @@ pub enum Job {
         String,
         tokio::sync::oneshot::Sender<Result<Found, MigratorError>>,
     ),
+    MovedId(
+        String,
+        tokio::sync::oneshot::Sender<Result<Option<String>, MigratorError>>,
+    ),
     Migrate(
         Box<User>,
         Option<Secret>,
@@ -331,6 +354,9 @@ impl MigratorThread {
                         Job::Find(typed, reply) => {
                             let _ = reply.send(m.find(&typed));
                         }
+                        Job::MovedId(id, reply) => {
+                            let _ = reply.send(m.moved_id(&id));
+                        }
                         Job::Migrate(user, digest, reply) => {
                             let _ = reply.send(m.migrate(*user, digest));
                         }
@@ -345,6 +371,14 @@ impl MigratorThread {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Job::Find(typed, tx))
+            .map_err(|_| MigratorError::Stopped)?;
+        rx.await.map_err(|_| MigratorError::Stopped)?
+    }
+
+    pub async fn moved_id(&self, old_id: String) -> Result<Option<String>, MigratorError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job::MovedId(old_id, tx))
             .map_err(|_| MigratorError::Stopped)?;
         rx.await.map_err(|_| MigratorError::Stopped)?
     }

@@ -1,4 +1,5 @@
-//! The HTTP service: `POST /v1/login` (trickle migration), `/healthz`, `/metrics`.
+//! The HTTP service: `POST /v1/login` (trickle migration), `POST /v1/session` (session
+//! fallback), `/healthz`, `/metrics`.
 //!
 //! * Callers (the application's backend) present `Authorization: Bearer $AUTHFERRY_SERVE_TOKEN`.
 //! * Wrong password and unknown identifier get the same 401 after the same work: an unknown
@@ -43,6 +44,8 @@ pub struct AppState {
     by_client: FailureWindow<IpAddr>,
     wait_for_replica: Duration,
     pub metrics: Metrics,
+    /// The old platform's session tokens, when `[session]` is configured.
+    pub session: Option<crate::session::SessionVerifier>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             by_client: FailureWindow::new(limits.attempts_per_client, limits.window()),
             wait_for_replica: Duration::from_secs(limits.wait_for_other_replica_seconds),
             metrics: Metrics::default(),
+            session: None,
         }
     }
 
@@ -126,6 +130,8 @@ impl<K: Hash + Eq + Clone> FailureWindow<K> {
 #[derive(Default)]
 pub struct Metrics {
     pub logins: [AtomicU64; Outcome::COUNT],
+    /// Session checks: valid, refused, unavailable (keys could not be fetched).
+    pub sessions: [AtomicU64; 3],
     latency: Histogram,
     hash: Histogram,
     pub moved: AtomicU64,
@@ -226,6 +232,14 @@ impl Metrics {
             "# HELP authferry_users_moved_total Users this server moved to the target.\n# TYPE authferry_users_moved_total counter\nauthferry_users_moved_total {}",
             self.moved.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP authferry_sessions_total Old-platform session checks by outcome.\n# TYPE authferry_sessions_total counter\n");
+        for (i, name) in ["valid", "refused", "unavailable"].iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "authferry_sessions_total{{outcome=\"{name}\"}} {}",
+                self.sessions[i].load(Ordering::Relaxed)
+            );
+        }
         self.latency
             .render("authferry_login_seconds", "Sign-in latency.", &mut out);
         self.hash.render(
@@ -240,6 +254,7 @@ impl Metrics {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/login", post(login))
+        .route("/v1/session", post(session))
         .route("/healthz", get(|| async { "ok\n" }))
         .route(
             "/metrics",
@@ -540,6 +555,96 @@ async fn sign_in(s: &AppState, req: &LoginRequest) -> Result<SignIn, String> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Moved::Busy => return Ok(SignIn::Saturated),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SessionRequest {
+    token: String,
+}
+
+/// `POST /v1/session {"token"}`: a session token the old platform issued, verified (signature,
+/// `exp`/`nbf`, `iss`, `azp`), answered with the user's old id and, once moved, the new one —
+/// so the application accepts old sessions during the switch.
+async fn session(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Option<Json<SessionRequest>>,
+) -> Response {
+    if !bearer_ok(&headers, &s.token) {
+        return answer(
+            StatusCode::UNAUTHORIZED,
+            json!({"status": "unauthorized"}),
+            None,
+        );
+    }
+    let Some(verifier) = &s.session else {
+        return answer(
+            StatusCode::NOT_FOUND,
+            json!({"status": "not_configured", "message": "no [session] section in the configuration"}),
+            None,
+        );
+    };
+    let Some(Json(req)) = body else {
+        return answer(
+            StatusCode::BAD_REQUEST,
+            json!({"status": "bad_request", "message": "expected {\"token\"}"}),
+            None,
+        );
+    };
+    match verifier.verify(&req.token).await {
+        Ok(claims) => {
+            let moved = match s.migrator.moved_id(claims.user_id.clone()).await {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!(
+                        "{}",
+                        json!({"event": "session", "outcome": "error", "detail": e.to_string()})
+                    );
+                    return answer(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        json!({"status": "error"}),
+                        None,
+                    );
+                }
+            };
+            s.metrics.sessions[0].fetch_add(1, Ordering::Relaxed);
+            answer(
+                StatusCode::OK,
+                json!({
+                    "status": "valid",
+                    "old_user_id": claims.user_id,
+                    "user_id": moved,
+                    "session_id": claims.session_id,
+                    "expires_at": claims.expires_at,
+                }),
+                None,
+            )
+        }
+        Err(e) if e.is_token_refused() => {
+            s.metrics.sessions[1].fetch_add(1, Ordering::Relaxed);
+            eprintln!(
+                "{}",
+                json!({"event": "session", "outcome": "refused", "detail": e.to_string()})
+            );
+            answer(
+                StatusCode::UNAUTHORIZED,
+                json!({"status": "invalid_session"}),
+                None,
+            )
+        }
+        Err(e) => {
+            s.metrics.sessions[2].fetch_add(1, Ordering::Relaxed);
+            eprintln!(
+                "{}",
+                json!({"event": "session", "outcome": "unavailable", "detail": e.to_string()})
+            );
+            answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"status": "unavailable"}),
+                Some(5),
+            )
         }
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     let mut journal = Journal::open_existing(&args.journal)?;
     let tally = journal.tally()?;
+    let by_source = journal.moved_by_source()?;
     let target = journal.meta("target")?;
     let instance = journal.meta("target_instance")?;
     let started = journal
@@ -29,6 +30,10 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
             "target_instance": instance,
             "started_at": started,
             "counts": tally,
+            "moved_by": by_source
+                .iter()
+                .map(|(spelling, n)| json!({"source": spelling, "path": path_of(spelling), "users": n}))
+                .collect::<Vec<_>>(),
         });
         match &queue {
             Some(Ok(lines)) => {
@@ -49,6 +54,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
             instance.as_deref(),
             started.as_deref(),
             &tally,
+            &by_source,
             queue.as_ref()
         )
     );
@@ -75,6 +81,7 @@ fn table(
     instance: Option<&str>,
     started: Option<&str>,
     t: &Tally,
+    by_source: &[(String, u64)],
     queue: Option<&Result<Vec<(String, u64)>, String>>,
 ) -> String {
     let mut out = String::new();
@@ -122,6 +129,16 @@ fn table(
         }
         out.push_str(&format!("{k:<20}{n:>width$}{why}\n"));
     }
+    if by_source.len() > 1 || by_source.iter().any(|(s, _)| path_of(s) == "trickle") {
+        out.push_str("\nmoved by\n");
+        for (spelling, n) in by_source {
+            let who = match path_of(spelling) {
+                "trickle" => "authferry serve (at sign-in)".to_string(),
+                _ => format!("migrate from {spelling}"),
+            };
+            out.push_str(&format!("  {n:>width$}  {who}\n"));
+        }
+    }
     match queue {
         Some(Ok(lines)) if !lines.is_empty() => {
             out.push_str("\ntarget\n");
@@ -133,4 +150,14 @@ fn table(
         _ => {}
     }
     out
+}
+
+/// `trickle` for the records `authferry serve` claims (its source spelling is `serve:…`),
+/// `bulk` for a `migrate` run's.
+fn path_of(spelling: &str) -> &'static str {
+    if spelling.starts_with("serve:") {
+        "trickle"
+    } else {
+        "bulk"
+    }
 }

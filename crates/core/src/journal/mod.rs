@@ -215,6 +215,8 @@ pub trait JournalStore: Send {
     fn for_each_record(&mut self, f: &mut dyn FnMut(JournalRecord)) -> Result<(), JournalError>;
     /// The record keyed `key` (a source id), read without claiming it.
     fn record(&mut self, key: &str) -> Result<Option<JournalRecord>, JournalError>;
+    /// Records per source spelling and state: (spelling, state, count).
+    fn counts_by_source(&mut self) -> Result<Vec<(String, String, u64)>, JournalError>;
 }
 
 /// One transaction of a [`JournalStore`].
@@ -539,6 +541,23 @@ impl Journal {
     /// run for as long as the server lives).
     pub fn record(&mut self, key: &str) -> Result<Option<JournalRecord>, JournalError> {
         self.store.record(key)
+    }
+
+    /// Users moved (migrated or found present) per source spelling, in the order the
+    /// spellings were first used: which path moved how many (a bulk run's source, or the
+    /// trickle server's `serve:…`).
+    pub fn moved_by_source(&mut self) -> Result<Vec<(String, u64)>, JournalError> {
+        let mut out: Vec<(String, u64)> = Vec::new();
+        for (spelling, state, n) in self.store.counts_by_source()? {
+            if !matches!(state.as_str(), "migrated" | "already_present") {
+                continue;
+            }
+            match out.iter_mut().find(|(s, _)| *s == spelling) {
+                Some((_, m)) => *m += n,
+                None => out.push((spelling, n)),
+            }
+        }
+        Ok(out)
     }
 
     /// Every record counted by where it stands (`authferry status`).

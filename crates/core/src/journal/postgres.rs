@@ -280,6 +280,22 @@ impl JournalStore for PgStore {
         }))
     }
 
+    fn counts_by_source(&mut self) -> Result<Vec<(String, String, u64)>, JournalError> {
+        let err = pg_err(&self.location);
+        let rows = self
+            .client
+            .query(
+                "SELECT s.spelling, r.state, count(*) FROM records r JOIN sources s ON s.id = r.source_ref
+                 GROUP BY s.id, s.spelling, r.state ORDER BY s.id, r.state",
+                &[],
+            )
+            .map_err(&err)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get::<_, i64>(2) as u64))
+            .collect())
+    }
+
     fn record(&mut self, key: &str) -> Result<Option<JournalRecord>, JournalError> {
         let err = pg_err(&self.location);
         let row = self

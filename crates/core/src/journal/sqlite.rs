@@ -370,6 +370,23 @@ impl JournalStore for SqliteStore {
         }))
     }
 
+    fn counts_by_source(&mut self) -> Result<Vec<(String, String, u64)>, JournalError> {
+        let err = sqlite_err(&self.path);
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.spelling, r.state, count(*) FROM records r JOIN sources s ON s.id = r.source_ref
+                 GROUP BY s.id, r.state ORDER BY s.id, r.state",
+            )
+            .map_err(&err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+            })
+            .map_err(&err)?;
+        rows.collect::<Result<_, _>>().map_err(&err)
+    }
+
     fn record(&mut self, key: &str) -> Result<Option<JournalRecord>, JournalError> {
         let err = sqlite_err(&self.path);
         let mut stmt = self

@@ -250,3 +250,54 @@ fn sources_of_the_same_ids_share_a_journal() {
     let e = Journal::open(&p, "ndjson:x.ndjson", "t").unwrap_err();
     assert!(e.to_string().contains("journal has `clerk`"), "{e}");
 }
+
+#[test]
+fn records_are_read_without_claims_and_counted_by_the_path_that_moved_them() {
+    let (_dir, locs, _db) = locations("bypath");
+    for p in &locs {
+        // A trickle server's records and a bulk run's, in one journal.
+        let mut serve = Journal::open_with_ids(
+            p,
+            Some("clerk"),
+            "serve:clerk-csv:a.csv",
+            "better-auth:sqlite:x",
+        )
+        .unwrap();
+        assert!(serve.record("u1").unwrap().is_none(), "{p}");
+        let mut b = serve.batch().unwrap();
+        assert_eq!(b.claim_records(&[(0, "u1")]).unwrap(), vec![Claim::Fresh]);
+        b.outcome(0, Some("u1"), State::Migrated, None, Some("t1"))
+            .unwrap();
+        b.commit().unwrap();
+        let r = serve.record("u1").unwrap().unwrap();
+        assert_eq!(r.state, Stored::Done(State::Migrated), "{p}");
+        assert_eq!(r.target_id.as_deref(), Some("t1"));
+        drop(serve);
+        let mut bulk =
+            Journal::open_with_ids(p, Some("clerk"), "clerk-csv:a.csv", "better-auth:sqlite:x")
+                .unwrap();
+        // Reading does not claim: the bulk run gets what the server left.
+        let mut b = bulk.batch().unwrap();
+        let claims = b.claim_records(&[(0, "u1"), (1, "u2"), (2, "u3")]).unwrap();
+        assert!(matches!(claims[0], Claim::Done { .. }), "{claims:?}");
+        assert_eq!(claims[1], Claim::Fresh);
+        b.outcome(1, Some("u2"), State::Migrated, None, Some("t2"))
+            .unwrap();
+        let reason = crate::outcome::Reason::new(ReasonCode::InvalidEmail, "bad");
+        b.outcome(2, Some("u3"), State::Failed, Some(&reason), None)
+            .unwrap();
+        b.commit().unwrap();
+        assert_eq!(
+            bulk.moved_by_source().unwrap(),
+            vec![
+                ("serve:clerk-csv:a.csv".to_string(), 1),
+                ("clerk-csv:a.csv".to_string(), 1)
+            ],
+            "{p}"
+        );
+        assert_eq!(
+            bulk.record("u3").unwrap().unwrap().state,
+            Stored::Done(State::Failed)
+        );
+    }
+}
