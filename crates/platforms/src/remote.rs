@@ -202,6 +202,74 @@ pub fn retry_after(value: Option<&str>, default: Duration) -> Duration {
         .unwrap_or(default)
 }
 
+/// One HTTP attempt's result, as every remote platform's retry logic sees it.
+pub(crate) enum Attempt {
+    /// The platform answered.
+    Reply {
+        status: u16,
+        retry_after: Option<String>,
+        body: String,
+    },
+    /// The request never left (connection refused, name not resolved): safe to send again.
+    NotSent(String),
+    /// The request may have reached the platform (timeout, connection reset): its outcome is
+    /// unknown.
+    Unknown(String),
+}
+
+/// Classifies what ureq gave for one request; bodies are read up to `body_limit` bytes.
+pub(crate) fn attempt_of(
+    result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    body_limit: u64,
+) -> Attempt {
+    match result {
+        Ok(mut resp) => {
+            let status = resp.status().as_u16();
+            let retry_after = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match resp
+                .body_mut()
+                .with_config()
+                .limit(body_limit)
+                .read_to_string()
+            {
+                Ok(body) => Attempt::Reply {
+                    status,
+                    retry_after,
+                    body,
+                },
+                Err(e) => Attempt::Unknown(format!(
+                    "HTTP {status}, body unreadable: {}",
+                    describe_error(&e)
+                )),
+            }
+        }
+        Err(e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound)) => {
+            Attempt::NotSent(describe_error(&e))
+        }
+        Err(ureq::Error::Timeout(t))
+            if matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve) =>
+        {
+            Attempt::NotSent(format!("timed out connecting ({t})"))
+        }
+        Err(e) => Attempt::Unknown(describe_error(&e)),
+    }
+}
+
+/// A transport error for people (no URL query, no header).
+pub(crate) fn describe_error(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(t) => format!("timed out ({t})"),
+        ureq::Error::Io(io) => format!("connection error: {}", io.kind()),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        ureq::Error::HostNotFound => "host not found".into(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

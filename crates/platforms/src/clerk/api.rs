@@ -4,7 +4,8 @@
 //! The secret key goes into the `Authorization` header and nowhere else: no error, log line or
 //! `Debug` output of this module carries it.
 
-use crate::remote::{Backoff, RateBudget, SharedLimiter, retry_after};
+pub(crate) use crate::remote::Attempt;
+use crate::remote::{Backoff, RateBudget, SharedLimiter, attempt_of, retry_after};
 use authferry_core::Secret;
 use serde_json::Value;
 use std::sync::Arc;
@@ -56,20 +57,6 @@ pub enum ApiError {
     /// Retries ran out, or Clerk refused the request; the text names the last status.
     #[error("{0}")]
     Failed(String),
-}
-
-/// One attempt's result.
-pub(crate) enum Attempt {
-    /// Clerk answered.
-    Reply {
-        status: u16,
-        retry_after: Option<String>,
-        body: String,
-    },
-    /// The request never left (connection refused, name not resolved): safe to send again.
-    NotSent(String),
-    /// The request may have reached Clerk (timeout, connection reset): its outcome is unknown.
-    Unknown(String),
 }
 
 /// One entry of Clerk's `{"errors": [...]}` body (schema `ClerkError`).
@@ -242,41 +229,7 @@ impl ClerkApi {
                 .header("Authorization", self.authorization.expose())
                 .call(),
         };
-        match result {
-            Ok(mut resp) => {
-                let status = resp.status().as_u16();
-                let retry_after = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                match resp
-                    .body_mut()
-                    .with_config()
-                    .limit(64 << 20)
-                    .read_to_string()
-                {
-                    Ok(body) => Attempt::Reply {
-                        status,
-                        retry_after,
-                        body,
-                    },
-                    Err(e) => Attempt::Unknown(format!(
-                        "HTTP {status}, body unreadable: {}",
-                        describe(&e)
-                    )),
-                }
-            }
-            Err(e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound)) => {
-                Attempt::NotSent(describe(&e))
-            }
-            Err(ureq::Error::Timeout(t))
-                if matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve) =>
-            {
-                Attempt::NotSent(format!("timed out connecting ({t})"))
-            }
-            Err(e) => Attempt::Unknown(describe(&e)),
-        }
+        attempt_of(result, 64 << 20)
     }
 
     /// After a 429: pauses every worker for the `Retry-After` Clerk gave (1 s when it gave
@@ -392,16 +345,6 @@ pub(crate) fn fatal_message(status: u16, detail: &str) -> String {
 /// A path for messages: query strings carry identifiers (emails), which reports need not show.
 pub(crate) fn strip_query(path: &str) -> &str {
     path.split('?').next().unwrap_or(path)
-}
-
-fn describe(e: &ureq::Error) -> String {
-    match e {
-        ureq::Error::Timeout(t) => format!("timed out ({t})"),
-        ureq::Error::Io(io) => format!("connection error: {}", io.kind()),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::HostNotFound => "host not found".into(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! one pooled agent, retries. The key goes into the `api-key` header and nowhere else.
 
 use super::mapping::CoreFeatures;
-use crate::remote::{Backoff, RateBudget, SharedLimiter, retry_after};
+pub(crate) use crate::remote::Attempt;
+use crate::remote::{Backoff, RateBudget, SharedLimiter, attempt_of, retry_after};
 use authferry_core::Secret;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -47,18 +48,6 @@ pub enum ApiError {
     /// Retries ran out, or the core refused the request.
     #[error("{0}")]
     Failed(String),
-}
-
-pub(crate) enum Attempt {
-    Reply {
-        status: u16,
-        retry_after: Option<String>,
-        body: String,
-    },
-    /// Never left (connection refused): safe to send again.
-    NotSent(String),
-    /// May have reached the core (timeout, reset): outcome unknown.
-    Unknown(String),
 }
 
 /// One entry of the core's bulk-import table, as much as authferry needs of it.
@@ -158,41 +147,7 @@ impl CoreApi {
                 req.call()
             }
         };
-        match result {
-            Ok(mut resp) => {
-                let status = resp.status().as_u16();
-                let retry_after = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                match resp
-                    .body_mut()
-                    .with_config()
-                    .limit(256 << 20)
-                    .read_to_string()
-                {
-                    Ok(body) => Attempt::Reply {
-                        status,
-                        retry_after,
-                        body,
-                    },
-                    Err(e) => Attempt::Unknown(format!(
-                        "HTTP {status}, body unreadable: {}",
-                        describe(&e)
-                    )),
-                }
-            }
-            Err(e @ (ureq::Error::ConnectionFailed | ureq::Error::HostNotFound)) => {
-                Attempt::NotSent(describe(&e))
-            }
-            Err(ureq::Error::Timeout(t))
-                if matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve) =>
-            {
-                Attempt::NotSent(format!("timed out connecting ({t})"))
-            }
-            Err(e) => Attempt::Unknown(describe(&e)),
-        }
+        attempt_of(result, 256 << 20)
     }
 
     /// After a 429: waits out `Retry-After` (1 s when absent), for every caller.
@@ -479,16 +434,6 @@ pub(crate) fn first_line(body: &str) -> String {
 /// Queries carry identifiers (emails): messages show the path only.
 pub(crate) fn strip_query(path: &str) -> &str {
     path.split('?').next().unwrap_or(path)
-}
-
-fn describe(e: &ureq::Error) -> String {
-    match e {
-        ureq::Error::Timeout(t) => format!("timed out ({t})"),
-        ureq::Error::Io(io) => format!("connection error: {}", io.kind()),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::HostNotFound => "host not found".into(),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]
