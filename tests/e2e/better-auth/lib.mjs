@@ -39,3 +39,26 @@ export function makeAuth({ database, secret, secrets, password }) {
     telemetry: { enabled: false },
   });
 }
+
+/** better-auth's own scrypt digest as its `hashPassword` writes it: `<hex salt>:<hex key>`. */
+export const NATIVE_SCRYPT = /^[0-9a-f]{32}:[0-9a-f]{128}$/;
+
+/** The stored digest of the credential account of the user with `email` (SQLite). */
+export function storedPassword(db, email) {
+  return db
+    .prepare(`SELECT a.password AS p FROM account a JOIN user u ON u.id = a.userId WHERE u.email = ? AND a.providerId = 'credential'`)
+    .get(email.toLowerCase())?.p;
+}
+
+/** The HTTP status better-auth answers an email sign-in with. */
+export async function signInStatus(auth, email, password) {
+  const res = await auth.api.signInEmail({ body: { email, password }, asResponse: true });
+  await res.text();
+  return res.status;
+}
+
+/** A check that did not hold (its message goes into the output, never a secret). */
+export class CheckFailure extends Error {}
+export const must = (c, m) => {
+  if (!c) throw new CheckFailure(m);
+};

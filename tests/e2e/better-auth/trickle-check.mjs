@@ -20,7 +20,7 @@ import { betterAuth } from "better-auth";
 import { createAuthMiddleware } from "better-auth/api";
 import { verifyPassword } from "better-auth/crypto";
 import Database from "better-sqlite3";
-import { plugins } from "./lib.mjs";
+import { CheckFailure, NATIVE_SCRYPT, must, plugins, signInStatus, storedPassword } from "./lib.mjs";
 
 function fail(msg) {
   process.stderr.write(`trickle-check: ${msg}\n`);
@@ -61,20 +61,9 @@ const auth = betterAuth({
 });
 console.error = () => process.stderr.write("trickle-check: better-auth logged an error\n");
 
-const NATIVE = /^[0-9a-f]{32}:[0-9a-f]{128}$/;
-const storedOf = (email) =>
-  db
-    .prepare(`SELECT a.password AS p FROM account a JOIN user u ON u.id = a.userId WHERE u.email = ? AND a.providerId = 'credential'`)
-    .get(email.toLowerCase())?.p;
-async function signIn(email, password) {
-  const res = await auth.api.signInEmail({ body: { email, password }, asResponse: true });
-  await res.text();
-  return res.status;
-}
-class CheckFailure extends Error {}
-const must = (c, m) => {
-  if (!c) throw new CheckFailure(m);
-};
+const NATIVE = NATIVE_SCRYPT;
+const storedOf = (email) => storedPassword(db, email);
+const signIn = (email, password) => signInStatus(auth, email, password);
 
 let failed = 0;
 for (const { email, password } of config.checks) {
