@@ -761,3 +761,66 @@ fn old_platform_sessions_are_accepted_during_the_switch() {
     }
     assert_no_secrets(&logs, &[pw.as_deref().unwrap()]);
 }
+
+/// Password work runs on a bounded pool: beyond its queue the server answers 503 with
+/// Retry-After at once, instead of queueing sign-ins without end.
+#[test]
+fn a_saturated_hashing_pool_answers_503_instead_of_queueing() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("users.ndjson");
+    // bcrypt cost 12: a quarter of a second or so per verification.
+    let digest = bcrypt::hash("the-password", 12).unwrap();
+    std::fs::write(
+        &source,
+        json!({"source_id": "slow_1", "emails": [{"address": "slow@example.com"}],
+               "password": {"hasher": "bcrypt", "digest": digest}})
+        .to_string()
+            + "\n",
+    )
+    .unwrap();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\njournal = {:?}\n[source]\nfrom = \"ndjson:{}\"\n[target]\nto = \"ndjson:{}\"\n[limits]\nhash_workers = 1\nhash_queue = 1\nattempts_per_identifier = 1000\nattempts_per_client = 1000\n",
+            dir.path().join("journal.sqlite").display().to_string(),
+            source.display(),
+            dir.path().join("out.ndjson").display(),
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&config);
+    let answers: Vec<(u16, Option<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    let (status, _, retry) =
+                        server.login_with(Some(TOKEN), "slow@example.com", "wrong");
+                    (status, retry)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let refused = answers.iter().filter(|(s, _)| *s == 401).count();
+    let busy: Vec<_> = answers.iter().filter(|(s, _)| *s == 503).collect();
+    assert!(refused >= 1, "{answers:?}");
+    assert!(
+        !busy.is_empty(),
+        "the pool never said it was full: {answers:?}"
+    );
+    assert!(
+        busy.iter().all(|(_, r)| r.as_deref() == Some("1")),
+        "{answers:?}"
+    );
+    assert_eq!(refused + busy.len(), 16, "{answers:?}");
+    let metrics = server.get("/metrics");
+    assert!(
+        metrics.contains(&format!(
+            "authferry_logins_total{{outcome=\"busy\"}} {}",
+            busy.len()
+        )),
+        "{metrics}"
+    );
+    server.stop();
+}
