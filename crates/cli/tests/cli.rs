@@ -911,3 +911,37 @@ fn backup_codes_land_beside_the_journal_by_default() {
         text(&out)
     );
 }
+
+/// Issue 13 item 4: a file given as the wrong kind stops at once with one error naming the kind
+/// it looks like — no journal, no target, exit 2.
+#[test]
+fn a_file_of_another_kind_stops_before_anything_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let firebase = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../platforms/tests/fixtures/firebase/export.json");
+    let from = format!("ndjson:{}", firebase.display());
+    let out = authferry(
+        dir.path(),
+        &[
+            "migrate",
+            "--from",
+            &from,
+            "--to",
+            "ndjson:out.ndjson",
+            "--journal",
+            "j.sqlite",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("try --from firebase:"), "{err}");
+    assert_eq!(err.lines().count(), 1, "one error: {err}");
+    assert!(
+        !dir.path().join("j.sqlite").exists(),
+        "a journal was created"
+    );
+    assert!(
+        !dir.path().join("out.ndjson").exists(),
+        "the target was created"
+    );
+}

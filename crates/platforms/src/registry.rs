@@ -534,6 +534,98 @@ impl SourcePlan for FileSource {
     }
 }
 
+/// Records read from the start of a file before its kind is judged.
+const KIND_PROBE: usize = 20;
+
+/// The source kind a file's first bytes look like, by the fields only that kind writes
+/// (`localId`: Firebase; `auth0|` ids: Auth0; …); `None` when nothing stands out.
+pub fn sniff(path: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_end(&mut head)
+        .ok()?;
+    let text = String::from_utf8_lossy(&head);
+    // The header: Clerk's dashboard export may open with a `#` comment line.
+    let first_line = text
+        .lines()
+        .map(|l| l.trim_start_matches('\u{feff}'))
+        .find(|l| !l.starts_with('#'))
+        .unwrap_or("");
+    let has = |k: &str| text.contains(k);
+    Some(if has("\"localId\"") {
+        "firebase"
+    } else if has("\"auth0|") || (has("\"user_id\"") && has("\"identities\"")) {
+        "auth0"
+    } else if has("\"email_addresses\"") || has("\"primary_email_address_id\"") {
+        "clerk-json"
+    } else if has("\"userId\"") && (has("\"passwordHasher\"") || has("\"firstName\"")) {
+        "clerk-users-json"
+    } else if has("\"source_id\"") {
+        "ndjson"
+    } else if first_line.starts_with("id,")
+        && (first_line.contains("password_digest") || first_line.contains("email_address"))
+    {
+        "clerk-csv"
+    } else {
+        return None;
+    })
+}
+
+/// Fails fast on a file given as the wrong kind: when none of its first records can be read
+/// as the kind `from` declares, a usage error that names the kind the file looks like —
+/// before the journal or the target is created. Sources that are not files pass.
+pub fn check_source_kind(from: &str, plan: &dyn SourcePlan) -> Result<(), SpecError> {
+    let Ok((endpoint, rest)) = find(from, true) else {
+        return Ok(());
+    };
+    let path = Path::new(rest);
+    if endpoint.is_bare() || !path.is_file() {
+        return Ok(());
+    }
+    let mut source = plan.open()?;
+    let (mut read, mut first_error) = (0usize, None);
+    for _ in 0..KIND_PROBE {
+        match source.next_user() {
+            None => break,
+            Some(Ok(_)) => return Ok(()),
+            // An account the source itself marks inactive was read fine.
+            Some(Err(e)) if e.skip => return Ok(()),
+            Some(Err(e)) => {
+                read += 1;
+                first_error.get_or_insert(e.to_string());
+            }
+        }
+    }
+    let guess = sniff(path).filter(|g| *g != endpoint.scheme);
+    let empty = path.metadata().map(|m| m.len() < 3).unwrap_or(true);
+    if read == 0 && (guess.is_none() || empty) {
+        // An empty export, or nothing to say about it.
+        return Ok(());
+    }
+    let what = match (read, &first_error) {
+        (0, _) => format!("no record could be read from it as `{}`", endpoint.scheme),
+        (n, Some(e)) => format!(
+            "none of its first {n} records could be read as `{}` (the first: {e})",
+            endpoint.scheme
+        ),
+        (n, None) => format!("none of its first {n} records could be read"),
+    };
+    let hint = match guess {
+        Some(g) => format!(
+            "; it looks like a `{g}` file: try --from {g}:{}",
+            path.display()
+        ),
+        None => "; is it the kind of export the spec names? (`authferry migrate --help` lists the sources)".into(),
+    };
+    Err(SpecError::Usage(format!(
+        "{}: {what}{hint}",
+        redact_spec(from)
+    )))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Help, generated
 
@@ -806,6 +898,47 @@ mod tests {
             );
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_of_another_kind_is_refused_naming_the_kind_it_looks_like() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let settings = Settings::default();
+        let check = |from: String| {
+            let plan = parse_source(&from, &settings).unwrap();
+            check_source_kind(&from, plan.as_ref())
+        };
+        for (file, given, looks_like) in [
+            ("firebase/export.json", "ndjson", Some("firebase")),
+            ("firebase/export.json", "clerk-json", Some("firebase")),
+            ("clerk/dashboard.csv", "ndjson", Some("clerk-csv")),
+            ("auth0/users.ndjson", "clerk-users-json", Some("auth0")),
+            ("clerk/api_users.ndjson", "auth0", Some("clerk-json")),
+        ] {
+            let path = fixtures.join(file);
+            let Err(SpecError::Usage(m)) = check(format!("{given}:{}", path.display())) else {
+                panic!("{given}:{file} was not refused")
+            };
+            if let Some(k) = looks_like {
+                assert!(m.contains(&format!("try --from {k}:")), "{m}");
+            }
+            assert_eq!(sniff(&path), looks_like, "{file}");
+        }
+        // The right kind passes; so does an empty file.
+        for (file, kind) in [
+            ("firebase/export.json", "firebase"),
+            ("clerk/dashboard.csv", "clerk-csv"),
+            ("auth0/users.ndjson", "auth0"),
+            ("clerk/api_users.ndjson", "clerk-json"),
+        ] {
+            check(format!("{kind}:{}", fixtures.join(file).display()))
+                .unwrap_or_else(|e| panic!("{kind}:{file}: {e}"));
+        }
+        let empty =
+            std::env::temp_dir().join(format!("authferry-empty-{}.ndjson", std::process::id()));
+        std::fs::write(&empty, "").unwrap();
+        assert!(check(format!("ndjson:{}", empty.display())).is_ok());
+        let _ = std::fs::remove_file(&empty);
     }
 
     #[test]

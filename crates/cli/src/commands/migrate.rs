@@ -150,6 +150,9 @@ fn execute(plan: RunPlan) -> anyhow::Result<i32> {
     let (source_spec, sink_spec) =
         authferry_platforms::registry::parse_run(&plan.from, &plan.to, &settings)
             .map_err(spec_error)?;
+    // A file of another kind stops here, named, before the journal or the target exists.
+    authferry_platforms::registry::check_source_kind(&plan.from, source_spec.as_ref())
+        .map_err(spec_error)?;
     let source = source_spec.open().map_err(spec_error)?;
     let mut sink = sink_spec.open().map_err(spec_error)?;
     let failures: Option<Box<dyn Write + Send>> = match &plan.failures {
