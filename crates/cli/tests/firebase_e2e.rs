@@ -210,16 +210,7 @@ fn firebase_users_sign_in_through_real_better_auth() {
     );
 
     // Secrets never reach the journal.
-    for entry in std::fs::read_dir(tmp.path()).unwrap() {
-        let p = entry.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("journal.sqlite") {
-            secrets.assert_absent(
-                &format!("the journal file {name}"),
-                &String::from_utf8_lossy(&std::fs::read(&p).unwrap()),
-            );
-        }
-    }
+    secrets.assert_absent_in_files(tmp.path(), |n| n.starts_with("journal.sqlite"));
 
     // (b) what the database holds
     let c = rusqlite::Connection::open(&db).expect("open the migrated database");
@@ -447,26 +438,7 @@ fn firebase_users_arrive_in_clerk_with_verifiable_passwords() {
         }
     }
     assert!(to_verify.len() >= 150);
-    let check = |items: &[(String, String, String)]| {
-        for (id, digest, password) in items {
-            let hasher = Some("scrypt_firebase");
-            assert_eq!(
-                authferry_hash::verify(digest, hasher, password).ok(),
-                Some(true),
-                "{id}: the password verifies against what Clerk stored"
-            );
-            assert_eq!(
-                authferry_hash::verify(digest, hasher, &format!("{password}!")).ok(),
-                Some(false),
-                "{id}: a wrong password does not"
-            );
-        }
-    };
-    let (a, b) = to_verify.split_at(to_verify.len() / 2);
-    std::thread::scope(|s| {
-        s.spawn(|| check(a));
-        s.spawn(|| check(b));
-    });
+    authferry_testkit::e2e::verify_each(&to_verify, "scrypt_firebase");
     eprintln!(
         "Clerk (fake, spec-validated): {} users, {} Firebase passwords verified in Clerk's scrypt_firebase form",
         stored.len(),

@@ -188,19 +188,7 @@ fn supabase_users_sign_in_through_real_better_auth() {
             &std::fs::read_to_string(file).unwrap_or_default(),
         );
     }
-    for entry in std::fs::read_dir(tmp.path()).unwrap() {
-        let p = entry.unwrap().path();
-        if p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("journal.sqlite")
-        {
-            secrets.assert_absent(
-                &p.display().to_string(),
-                &String::from_utf8_lossy(&std::fs::read(&p).unwrap()),
-            );
-        }
-    }
+    secrets.assert_absent_in_files(tmp.path(), |n| n.starts_with("journal.sqlite"));
     assert_eq!(
         migrate.status.code(),
         Some(3),
@@ -495,13 +483,7 @@ fn supabase_users_arrive_in_clerk_with_verifiable_passwords() {
     let migrate = run(cmd, Duration::from_secs(300));
     secrets.assert_absent("authferry migrate's stdout", &migrate.stdout);
     secrets.assert_absent("authferry migrate's stderr", &migrate.stderr);
-    for entry in std::fs::read_dir(tmp.path()).unwrap() {
-        let p = entry.unwrap().path();
-        secrets.assert_absent(
-            &p.display().to_string(),
-            &String::from_utf8_lossy(&std::fs::read(&p).unwrap()),
-        );
-    }
+    secrets.assert_absent_in_files(tmp.path(), |_| true);
     assert_eq!(
         migrate.status.code(),
         Some(3),
@@ -625,26 +607,7 @@ fn supabase_users_arrive_in_clerk_with_verifiable_passwords() {
     }
     assert!(totp >= 15 && phone_only >= 10 && unverified > 0 && banned == 1);
     assert_eq!(to_verify.len(), passwords.len(), "every password user");
-    let check = |items: &[(String, String, String)]| {
-        for (id, digest, password) in items {
-            let hasher = Some("bcrypt");
-            assert_eq!(
-                authferry_hash::verify(digest, hasher, password).ok(),
-                Some(true),
-                "{id}: the password verifies against what Clerk stored"
-            );
-            assert_eq!(
-                authferry_hash::verify(digest, hasher, &format!("{password}!")).ok(),
-                Some(false),
-                "{id}: a wrong password does not"
-            );
-        }
-    };
-    let (a, b) = to_verify.split_at(to_verify.len() / 2);
-    std::thread::scope(|s| {
-        s.spawn(|| check(a));
-        s.spawn(|| check(b));
-    });
+    authferry_testkit::e2e::verify_each(&to_verify, "bcrypt");
     eprintln!(
         "Clerk (fake, spec-validated): {} Supabase users, {} passwords verified in Clerk's bcrypt form, {totp} TOTP secrets, {phone_only} phone-only users",
         stored.len(),

@@ -259,6 +259,11 @@ pub(crate) fn attempt_of(
     }
 }
 
+/// A path for messages: query strings carry identifiers (emails), which reports need not show.
+pub(crate) fn strip_query(path: &str) -> &str {
+    path.split('?').next().unwrap_or(path)
+}
+
 /// A transport error for people (no URL query, no header).
 pub(crate) fn describe_error(e: &ureq::Error) -> String {
     match e {

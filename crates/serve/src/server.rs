@@ -476,6 +476,23 @@ async fn hash_work<T: Send + 'static>(
     Some(out)
 }
 
+/// The same work as a real verification (the dummy digest), then the same answer as a wrong
+/// password: no timing or answer tells an unknown identifier from a known one.
+async fn refuse_after_dummy_work(s: &AppState, req: &LoginRequest) -> SignIn {
+    let dummy = s.dummy.clone();
+    let password = req.password.clone();
+    let done = hash_work(s, move || {
+        if let Some((d, h)) = dummy {
+            let _ = authferry_hash::verify(&d, h.as_deref(), &password);
+        }
+    })
+    .await;
+    match done {
+        Some(()) => SignIn::Invalid,
+        None => SignIn::Saturated,
+    }
+}
+
 async fn sign_in(s: &AppState, req: &LoginRequest) -> Result<SignIn, String> {
     let deadline = Instant::now() + s.wait_for_replica;
     loop {
@@ -487,37 +504,11 @@ async fn sign_in(s: &AppState, req: &LoginRequest) -> Result<SignIn, String> {
         let user: User = match found {
             Found::Moved { target_id } => return Ok(SignIn::Before(target_id)),
             Found::NotMoved { user } => *user,
-            Found::Unknown | Found::Ambiguous => {
-                // The same work as a real verification, then the same answer.
-                let dummy = s.dummy.clone();
-                let password = req.password.clone();
-                let done = hash_work(s, move || {
-                    if let Some((d, h)) = dummy {
-                        let _ = authferry_hash::verify(&d, h.as_deref(), &password);
-                    }
-                })
-                .await;
-                return Ok(match done {
-                    Some(()) => SignIn::Invalid,
-                    None => SignIn::Saturated,
-                });
-            }
+            Found::Unknown | Found::Ambiguous => return Ok(refuse_after_dummy_work(s, req).await),
         };
         let Some(pw) = user.password.clone() else {
             // Nothing to verify against: the user cannot sign in with a password here.
-            let dummy = s.dummy.clone();
-            let password = req.password.clone();
-            let done = hash_work(s, move || {
-                if let Some((d, h)) = dummy {
-                    let _ = authferry_hash::verify(&d, h.as_deref(), &password);
-                }
-            })
-            .await;
-            return Ok(if done.is_some() {
-                SignIn::Invalid
-            } else {
-                SignIn::Saturated
-            });
+            return Ok(refuse_after_dummy_work(s, req).await);
         };
         let password = req.password.clone();
         let native = s.native;

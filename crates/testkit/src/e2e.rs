@@ -141,6 +141,50 @@ impl Secrets {
             found.join(", ")
         );
     }
+
+    /// [`Secrets::assert_absent`] on every file in `dir` whose name `pick` accepts (journals,
+    /// reports, failure logs a run left there).
+    pub fn assert_absent_in_files(&self, dir: &Path, pick: impl Fn(&str) -> bool) {
+        for entry in std::fs::read_dir(dir).expect("read the test directory") {
+            let path = entry.expect("a directory entry").path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if path.is_file() && pick(&name) {
+                let bytes = std::fs::read(&path).expect("read a file the run left");
+                self.assert_absent(
+                    &format!("the file {name}"),
+                    &String::from_utf8_lossy(&bytes),
+                );
+            }
+        }
+    }
+}
+
+/// Each `(id, digest, password)`: the password verifies against the digest the target stored
+/// (with the target's hasher name) and a wrong one does not — on two threads, as the digests
+/// are slow on purpose. Messages name the id, never the digest or the password.
+pub fn verify_each(items: &[(String, String, String)], hasher: &str) {
+    let check = |items: &[(String, String, String)]| {
+        for (id, digest, password) in items {
+            assert_eq!(
+                authferry_hash::verify(digest, Some(hasher), password).ok(),
+                Some(true),
+                "{id}: the password verifies against what the target stored"
+            );
+            assert_eq!(
+                authferry_hash::verify(digest, Some(hasher), &format!("{password}!")).ok(),
+                Some(false),
+                "{id}: a wrong password does not"
+            );
+        }
+    };
+    let (a, b) = items.split_at(items.len() / 2);
+    std::thread::scope(|s| {
+        s.spawn(|| check(a));
+        s.spawn(|| check(b));
+    });
 }
 
 /// 48 random letters and digits: an app secret for one test.

@@ -23,18 +23,20 @@ export async function closeDatabase(db) {
 }
 
 /**
+ * `extraPlugins`: plugins beyond `plugins()`; `hooks`: better-auth's `hooks` option.
  * `password`: `{hash, verify}` for emailAndPassword.password, or undefined for better-auth's
  * default scrypt. Logging is silenced below "error" so that warnings (which can carry e-mail
  * addresses) stay out of the output; errors still show.
  */
-export function makeAuth({ database, secret, secrets, password }) {
+export function makeAuth({ database, secret, secrets, password, extraPlugins = [], hooks }) {
   return betterAuth({
     database,
     // Versioned secrets (`[{version, value}]`, the first current) or one secret.
     ...(secrets ? { secrets } : { secret }),
     baseURL: "http://localhost:3000",
     emailAndPassword: { enabled: true, ...(password ? { password } : {}) },
-    plugins: plugins(),
+    plugins: [...plugins(), ...extraPlugins],
+    ...(hooks ? { hooks } : {}),
     logger: { level: "error" },
     telemetry: { enabled: false },
   });

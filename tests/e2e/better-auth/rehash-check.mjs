@@ -15,10 +15,9 @@
 // and exits 1 if any check failed, 2 if it could not run.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { betterAuth } from "better-auth";
 import { verifyPassword } from "better-auth/crypto";
 import Database from "better-sqlite3";
-import { CheckFailure, NATIVE_SCRYPT, must, plugins, signInStatus, storedPassword } from "./lib.mjs";
+import { CheckFailure, NATIVE_SCRYPT, makeAuth, must, signInStatus, storedPassword } from "./lib.mjs";
 
 function fail(msg) {
   process.stderr.write(`rehash-check: ${msg}\n`);
@@ -34,14 +33,11 @@ const mod = await import(pathToFileURL(config.verifyModule).href);
 if (typeof mod.rehashOnSignIn !== "function") fail("the verify module exports no rehashOnSignIn()");
 
 const db = new Database(config.sqlite);
-const auth = betterAuth({
+const auth = makeAuth({
   database: db,
   secret: config.secret,
-  baseURL: "http://localhost:3000",
-  emailAndPassword: { enabled: true, password: { hash: mod.hash, verify: mod.verify } },
-  plugins: [...plugins(), mod.rehashOnSignIn()],
-  logger: { level: "error" },
-  telemetry: { enabled: false },
+  password: { hash: mod.hash, verify: mod.verify },
+  extraPlugins: [mod.rehashOnSignIn()],
 });
 // better-auth's error log could carry an address or a digest: keep only that it happened.
 console.error = () => process.stderr.write("rehash-check: better-auth logged an error\n");

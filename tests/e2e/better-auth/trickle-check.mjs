@@ -16,11 +16,10 @@
 // Prints one JSON line per check, {"email", "ok", "detail"} — never a password or a digest — and
 // exits 1 if any check failed, 2 if it could not run.
 import { readFileSync } from "node:fs";
-import { betterAuth } from "better-auth";
 import { createAuthMiddleware } from "better-auth/api";
 import { verifyPassword } from "better-auth/crypto";
 import Database from "better-sqlite3";
-import { CheckFailure, NATIVE_SCRYPT, must, plugins, signInStatus, storedPassword } from "./lib.mjs";
+import { CheckFailure, NATIVE_SCRYPT, makeAuth, must, signInStatus, storedPassword } from "./lib.mjs";
 
 function fail(msg) {
   process.stderr.write(`trickle-check: ${msg}\n`);
@@ -35,12 +34,9 @@ try {
 
 const db = new Database(config.sqlite);
 const serve = config.serve;
-const auth = betterAuth({
+const auth = makeAuth({
   database: db,
   secret: config.secret,
-  baseURL: "http://localhost:3000",
-  emailAndPassword: { enabled: true },
-  plugins: plugins(),
   hooks: {
     // The README's wiring: ask authferry first; whatever it answers, better-auth decides.
     before: createAuthMiddleware(async (ctx) => {
@@ -56,8 +52,6 @@ const auth = betterAuth({
       }
     }),
   },
-  logger: { level: "error" },
-  telemetry: { enabled: false },
 });
 console.error = () => process.stderr.write("trickle-check: better-auth logged an error\n");
 

@@ -5,7 +5,7 @@
 //! `Debug` output of this module carries it.
 
 pub(crate) use crate::remote::Attempt;
-use crate::remote::{Backoff, RateBudget, SharedLimiter, attempt_of, retry_after};
+use crate::remote::{Backoff, RateBudget, SharedLimiter, attempt_of, retry_after, strip_query};
 use authferry_core::Secret;
 use serde_json::Value;
 use std::sync::Arc;
@@ -340,11 +340,6 @@ pub(crate) fn fatal_message(status: u16, detail: &str) -> String {
         ),
         _ => format!("Clerk refused the request for this instance (HTTP {status}: {detail})"),
     }
-}
-
-/// A path for messages: query strings carry identifiers (emails), which reports need not show.
-pub(crate) fn strip_query(path: &str) -> &str {
-    path.split('?').next().unwrap_or(path)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::mapping::CoreFeatures;
 pub(crate) use crate::remote::Attempt;
-use crate::remote::{Backoff, RateBudget, SharedLimiter, attempt_of, retry_after};
+use crate::remote::{Backoff, RateBudget, SharedLimiter, attempt_of, retry_after, strip_query};
 use authferry_core::Secret;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -339,28 +339,25 @@ impl CoreApi {
     }
 }
 
-/// A listed entry; secrets the entry carries are masked out of its error message (the core's
-/// messages may quote a value, e.g. `TOTP secretKey X is too long`).
-fn entry(v: &Value) -> Option<BulkEntry> {
-    let mut secrets: Vec<&str> = Vec::new();
-    for d in v
-        .get("totpDevices")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        secrets.extend(d.get("secretKey").and_then(Value::as_str));
-    }
-    for m in v
-        .get("loginMethods")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+/// The secrets a bulk-import entry carries (TOTP secrets, password digests or plaintexts), to
+/// mask out of the core's messages about it.
+pub fn entry_secrets(v: &Value) -> Vec<&str> {
+    let list = |k: &str| v.get(k).and_then(Value::as_array).into_iter().flatten();
+    let mut secrets: Vec<&str> = list("totpDevices")
+        .filter_map(|d| d.get("secretKey").and_then(Value::as_str))
+        .collect();
+    for m in list("loginMethods") {
         for k in ["passwordHash", "plainTextPassword"] {
             secrets.extend(m.get(k).and_then(Value::as_str));
         }
     }
+    secrets
+}
+
+/// A listed entry; secrets the entry carries are masked out of its error message (the core's
+/// messages may quote a value, e.g. `TOTP secretKey X is too long`).
+fn entry(v: &Value) -> Option<BulkEntry> {
+    let secrets = entry_secrets(v);
     let mut identifiers = Vec::new();
     for m in v
         .get("loginMethods")
@@ -429,11 +426,6 @@ pub(crate) fn first_line(body: &str) -> String {
         s.push('…');
     }
     s
-}
-
-/// Queries carry identifiers (emails): messages show the path only.
-pub(crate) fn strip_query(path: &str) -> &str {
-    path.split('?').next().unwrap_or(path)
 }
 
 #[cfg(test)]

@@ -184,24 +184,6 @@ fn errors_by_index(body: &str) -> Option<Vec<(usize, Vec<String>)>> {
         .collect()
 }
 
-/// The secrets a bulk-import entry carries, to mask out of the core's messages about it.
-fn secrets_of(body: &Value) -> Vec<&str> {
-    let mut s: Vec<&str> = body["totpDevices"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["secretKey"].as_str())
-        .collect();
-    s.extend(
-        body["loginMethods"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m["passwordHash"].as_str()),
-    );
-    s
-}
-
 /// The canonical field a message of the core is about (its messages name the bulk-import
 /// field), so that a failure says which of the record's fields to fix.
 fn field_of(message: &str, roles: Option<&mapping::RolesFrom>) -> Option<String> {
@@ -343,7 +325,7 @@ impl SupertokensSink {
                             Some(errs) => {
                                 let body: Value =
                                     serde_json::from_str(&body).unwrap_or(Value::Null);
-                                let secrets = secrets_of(&body);
+                                let secrets = super::api::entry_secrets(&body);
                                 let text = errs
                                     .iter()
                                     .map(|e| mask(e, &secrets))
